@@ -17,7 +17,7 @@ class TransferkitError(Exception):
         super().__init__(" ".join(str(message).split()))
 
 
-class DataError(TransferkitError):
+class DataError(TransferkitError, ValueError):
     """Bad or unusable input data (empty folder, single class, unreadable file...)."""
 
 

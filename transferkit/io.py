@@ -30,6 +30,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -98,9 +101,8 @@ def load_tensors(path: str | os.PathLike) -> dict:
 
 def save_arrays_atomic(path: str | os.PathLike, arrays: dict, metadata: dict | None = None) -> None:
     """Write a dict of numpy arrays as safetensors, atomically."""
-    from safetensors.numpy import save_file
-
     import numpy as np
+    from safetensors.numpy import save_file
 
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     meta = {k: str(v) for k, v in (metadata or {}).items()}
