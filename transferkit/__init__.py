@@ -17,6 +17,11 @@ _LAZY = {
     "extract_features": ("transferkit.features", "extract_features"),
     "Features": ("transferkit.features", "Features"),
     "TransferkitError": ("transferkit.errors", "TransferkitError"),
+    "fit": ("transferkit.train", "fit"),
+    "load": ("transferkit.inference", "load"),
+    "evaluate": ("transferkit.inference", "evaluate"),
+    "compare": ("transferkit.compare", "compare"),
+    "export_onnx": ("transferkit.export", "export_onnx"),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

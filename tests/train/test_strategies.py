@@ -1,0 +1,55 @@
+"""Each strategy trains the tiny backbone above chance on coloured squares (3 classes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from transferkit.data.dataset import Dataset
+from transferkit.errors import TransferkitError
+from transferkit.train import fit, list_strategies
+
+from .helpers import TINY
+
+CASES = [
+    ("extract", {"head": "linear", "Cs": (0.01, 0.1, 1.0)}),
+    ("extract", {"head": "mlp", "epochs": 15, "features": "direct"}),
+    ("partial", {"k": 1, "epochs": 3}),
+    ("full", {"epochs": 3}),
+    ("scratch", {"epochs": 5}),
+]
+
+
+@pytest.mark.parametrize("strategy,opts", CASES, ids=[f"{s}-{o.get('head', '')}" for s, o in CASES])
+def test_strategy_beats_chance(squares, tmp_path, strategy, opts):
+    tr, va = squares
+    res = fit(tr, va, backbone=TINY, strategy=strategy, progress=False, device="cpu",
+              cache_dir=tmp_path / "cache", **opts)
+    assert res.metrics["accuracy"] >= 0.6, res.metrics  # chance is 1/3
+    assert 0 < res.trained_params <= res.total_params
+    probs = res.predictor().predict_proba(va.inputs[:4])
+    assert probs.shape == (4, 3) and np.allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_registry_and_option_errors(squares):
+    assert list_strategies() == ["extract", "full", "partial", "scratch"]
+    tr, va = squares
+    with pytest.raises(TransferkitError, match="unknown strategy 'nope'"):
+        fit(tr, va, backbone=TINY, strategy="nope")
+    with pytest.raises(TransferkitError, match="unknown option.*lrr"):
+        fit(tr, va, backbone=TINY, strategy="partial", lrr=1)
+    with pytest.raises(TransferkitError, match="k=7 is out of range"):
+        fit(tr, va, backbone=TINY, strategy="partial", k=7, lp_init=False, progress=False)
+
+
+def test_array_data_is_resized_to_images():
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    x = rng.normal(0, 0.3, (60, 8, 8)).astype(np.float32)
+    x[y == 1, :4] += 2.0  # class 1: bright top half
+    ds = Dataset(modality="array", inputs=x, y=y, classes=["a", "b"])
+    res = fit(ds.subset(np.arange(40)), ds.subset(np.arange(40, 60)), backbone=TINY,
+              strategy="full", epochs=3, progress=False, device="cpu")
+    assert res.preprocessing["image_size"] == 32 and res.preprocessing["shape"] == [8, 8]
+    assert res.metrics["accuracy"] >= 0.8
+    assert list(res.predictor().predict(x[:2].reshape(2, 64))) == ["a", "b"]
