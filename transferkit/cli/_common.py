@@ -26,8 +26,8 @@ def table(title: str | None, columns: list[str], rows: list[list]) -> None:
     from rich.table import Table
 
     t = Table(title=title, show_lines=False)
-    for c in columns:
-        t.add_column(c)
+    for i, c in enumerate(columns):
+        t.add_column(c, no_wrap=(i == 0))
     for r in rows:
         t.add_row(*[("" if v is None else str(v)) for v in r])
     console().print(t)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import JsonOpt, emit_json, table
+from ._common import JsonOpt, console, emit_json, table
 
 
 def backbones(
@@ -37,10 +37,13 @@ def backbones(
         return
     table(
         "transferkit backbones (also: timm/<name>, hf/<model-id>, --weights FILE)",
-        ["name", "modality", "features", "input", "blocks", "licence", "pretrained on", "weights from"],
-        [[r["name"], r["modality"], r["feature_dim"], r["input"], r["num_blocks"], r["license"],
-          r["pretrained_on"], r["source"]] for r in rows],
+        ["name", "modality", "features", "input", "blocks", "pretrained on"],
+        [[r["name"], r["modality"], r["feature_dim"], r["input"], r["num_blocks"], r["pretrained_on"]]
+         for r in rows],
     )
+    c = console()
+    for r in rows:
+        c.print(f"[bold]{r['name']}[/]: licence {r['license']}; weights: {r['source']}")
     if blocks:
         for r in rows:
             table(f"{r['name']}: freezing k blocks freezes blocks 0..k-1", ["k", "block", "parameters"],
