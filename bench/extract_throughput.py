@@ -215,7 +215,7 @@ def main(argv=None) -> dict:
         img = {
             "peer": _run("peer_images", args.limit),
             "ours": _run("ours_images", args.limit, tmp),
-            "plain_fp32": _run("plain_images", args.limit, tmp + "/plain"),
+            "plain_fp32": _run("plain_images", args.limit, tmp),
             "model_only_fp32_default": _run("model_only", False),
             "model_only_fast": _run("model_only", True),
         }

@@ -75,7 +75,7 @@ def _check_onnxruntime(path, model, x) -> float:
     try:
         import onnxruntime as ort
     except ImportError:
-        raise TransferkitError("onnxruntime is not installed: pip install 'transferkit[export]'") from None
+        raise TransferkitError("onnxruntime is not installed: pip install onnxruntime") from None
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     xb = torch.cat([x, x.flip(0), x * 0.5])  # another batch size than at export time
     got = sess.run(None, {"images": xb.numpy()})[0]

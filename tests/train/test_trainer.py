@@ -77,7 +77,10 @@ def test_training_learns_and_keeps_best_epoch():
     tr, va = loaders()
     t = make_trainer(tiny_model(), precision="auto").fit(tr, va, epochs=6)
     hist = [h["val_accuracy"] for h in t.state.history]
-    assert len(hist) == 6 and t.precision_ == "bf16" and t.channels_last_
+    from transferkit._runtime import cpu_bf16_native
+
+    # auto: bf16 only where the CPU runs it natively (emulated bf16 is ~15x slower), channels_last always
+    assert len(hist) == 6 and t.precision_ == ("bf16" if cpu_bf16_native() else "fp32") and t.channels_last_
     assert max(hist) > 0.6
     best = t.state.best_epoch
     assert hist[best - 1] == max(hist)

@@ -5,8 +5,9 @@ computing only what the content-addressed cache (``cache.py``) does not already 
 
 The CPU fast path (``fast=True``, the default) combines, each measured in ``bench/``:
 glibc allocator tuning, JPEG decoding at reduced size (libjpeg DCT scaling via
-``Image.draft``), decoding in threads while the model runs, channels_last memory layout and
-bf16 autocast. Its features stay within cosine 0.99 of the plain fp32 path (tested).
+``Image.draft``) for large images, decoding in threads while the model runs, and then either
+channels_last + bf16 autocast (CPUs with native bf16) or ONNX Runtime in fp32 (CPUs without
+it, see ``engines.py``). Its features stay within cosine 0.99 of the plain fp32 path (tested).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .. import _runtime
 from ..data.dataset import Dataset, Skipped
 from ..errors import DataError, TransferkitError
 from .cache import FeatureCache, content_key, file_key
+from .engines import OnnxRunner, TorchRunner, pick_engine
 
 _SHARD_ITEMS = 512
 
@@ -163,7 +165,9 @@ def extract_features(
             raise DataError(f"{ds.source or 'array data'}: shape {X.shape} is not a stack of images "
                             "(expected (n, H, W) or (n, H, W, C))")
         array_scale = (float(np.nanmin(X)), float(np.nanmax(X)))
+    engine = pick_engine(cfg, dev, fast, prec)
     spec = feature_spec(cfg, fast=fast, precision=prec, weights=weights, array_scale=array_scale)
+    spec["engine"] = engine
     cache = FeatureCache(cache_dir, spec)
 
     keys, valid, skipped = _content_keys(ds, strict)
@@ -173,7 +177,10 @@ def extract_features(
     if todo_idx:
         if model is None:
             model = create_backbone(cfg.name, pretrained=True, weights=weights)
-        runner = _Runner(model, dev, prec, channels_last=fast and cfg.modality == "image")
+        if engine == "onnxruntime":
+            runner = OnnxRunner(model, cache.dir.parent / "onnx" / f"{cache.dir.name}.onnx")
+        else:
+            runner = TorchRunner(model, dev, prec, channels_last=fast and cfg.modality == "image")
         if ds.modality == "text":
             n_computed = _extract_texts(ds, todo_idx, keys, cache, runner, batch_size or 64, progress)
         else:
@@ -206,6 +213,7 @@ def extract_features(
             "seconds": round(seconds, 3),
             "items_per_s": round(n_computed / seconds, 1) if n_computed and seconds > 0 else None,
             "precision": prec,
+            "engine": engine,
             "fast": bool(fast),
             "device": str(dev),
             "cache_dir": str(cache.dir),
@@ -250,34 +258,6 @@ def _unique_missing(keys, valid, cache: FeatureCache) -> list[int]:
         seen.add(k)
         todo.append(i)
     return todo
-
-
-class _Runner:
-    """Runs the backbone's ``embed`` with the chosen device, precision and memory layout."""
-
-    def __init__(self, model, device, precision: str, channels_last: bool):
-        import torch
-
-        self.torch = torch
-        self.device = device
-        self.dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-        self.channels_last = channels_last
-        model = model.eval().to(device)
-        if channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        self.model = model
-
-    def __call__(self, x):
-        torch = self.torch
-        with torch.inference_mode(), _runtime.autocast(self.device, self.dtype):
-            if isinstance(x, dict):
-                x = {k: v.to(self.device) for k, v in x.items()}
-            else:
-                x = x.to(self.device, non_blocking=True)
-                if self.channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-            out = self.model.embed(x)
-        return out.float().cpu().numpy()
 
 
 def _extract_texts(ds, todo_idx, keys, cache, runner, batch_size, progress) -> int:
