@@ -1,0 +1,43 @@
+"""adapt_features: the function the CLI calls."""
+
+import json
+
+import numpy as np
+import pytest
+
+from transferkit.adapt import adapt_features, list_methods, predict_target
+from transferkit.errors import TransferkitError
+
+from .conftest import make_shift
+
+
+def test_fixed_method_report():
+    Xs, ys, Xt, yt = make_shift(shift="offset", seed=0)
+    model, rep = adapt_features(Xs, ys, Xt, method="coral", seed=0)
+    assert rep["method"] == "coral" and rep["target_labels_used"] is False
+    for k in ("distances_before", "distances_after"):
+        assert set(rep[k]) >= {"mmd_linear", "mmd_rbf", "coral", "proxy_a"}
+    json.dumps(rep)  # JSON-ready
+    assert predict_target(model, Xt).shape == yt.shape
+
+
+def test_auto_is_label_free_and_not_worse_than_source_only():
+    Xs, ys, Xt, yt = make_shift(shift="offset", seed=2)
+    model, rep = adapt_features(Xs, ys, Xt, method="auto", seed=0,
+                                candidates=("none", "coral", "sa", "tca"))
+    assert "without target labels" in rep["selection"]
+    assert set(rep["candidate_scores"]) == {"none", "coral", "sa", "tca"}
+    base, _ = adapt_features(Xs, ys, Xt, method="none")
+    acc = np.mean(predict_target(model, Xt) == yt)
+    assert acc >= np.mean(predict_target(base, Xt) == yt) - 0.02
+
+
+def test_reweighting_report_and_errors():
+    Xs, ys, Xt, _ = make_shift(shift="offset", seed=1)
+    _, rep = adapt_features(Xs, ys, Xt, method="domain_classifier")
+    assert "note" in rep["distances_after"]
+    with pytest.raises(TransferkitError, match="unknown adaptation method"):
+        adapt_features(Xs, ys, Xt, method="nope")
+    with pytest.raises(TransferkitError, match="same number of columns"):
+        adapt_features(Xs, ys, Xt[:, :2])
+    assert {"coral", "sa", "tca", "jda", "bda", "kmm", "kliep"} <= set(list_methods())

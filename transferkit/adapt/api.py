@@ -1,0 +1,124 @@
+"""High-level entry point used by the CLI: ``adapt_features(Xs, ys, Xt, method=...)``."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+from ..errors import DataError
+from ._base import make_da_pipeline, pack
+from ._registry import get_method, list_methods
+from .distances import distance_report
+from .scorers import get_scorer
+from .selection import DomainAwareSplit, score_candidates
+
+# candidates tried by method='auto' (source-only is always one of them)
+AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "kmm", "domain_classifier")
+
+
+def _estimator(seed, C=1.0):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=1000, random_state=seed)
+
+
+def make_adapter(name, seed=0):
+    """A default-configured adapter by name (``'none'`` gives ``None`` = source-only)."""
+    if name in (None, "none", "source_only"):
+        return None
+    cls = get_method(name)
+    params = cls().get_params()
+    kw = {k: seed for k in ("random_state",) if k in params}
+    if name in ("jda", "bda"):
+        kw.update(estimator=_estimator(seed, C=10.0), mu=0.1)  # pseudo-labels (bench setting)
+    return cls(**kw)
+
+
+def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=None,
+                   standardize=True, candidates=AUTO_METHODS, margin=0.0):
+    """Fit a domain-adaptation pipeline on labelled source and unlabelled target features.
+
+    Parameters
+    ----------
+    Xs, ys : source features (n_s, d) and labels.
+    Xt : target features (n_t, d), no labels.
+    method : 'auto', 'none' or a name from :func:`list_methods`.
+    seed : int.
+    scorer : label-free scorer for 'auto': 'iwv' (default; best on the SURF benchmark),
+        'dev' or 'snd'.
+    estimator : final classifier (default LogisticRegression).
+    standardize : z-score features with statistics pooled over both domains first.
+    candidates : methods compared by 'auto'; source-only ('none') is always added.
+    margin : 'auto' keeps source-only unless a method's score beats it by more than this.
+
+    Returns
+    -------
+    (estimator, report): a fitted :class:`DAPipeline` (the input scaler, if any, is kept as
+    ``estimator.scaler_``; use :func:`predict_target` on raw target features) and a
+    JSON-ready dict with the chosen method, candidate scores, selection mode and distances
+    before/after adaptation.
+    """
+    Xs, Xt = np.asarray(Xs, dtype=float), np.asarray(Xt, dtype=float)
+    ys = np.asarray(ys)
+    if Xs.ndim != 2 or Xt.ndim != 2 or Xs.shape[1] != Xt.shape[1]:
+        raise DataError(f"features: source {Xs.shape} and target {Xt.shape} must be 2-D with "
+                        "the same number of columns")
+    if len(ys) != len(Xs):
+        raise DataError(f"labels: {len(ys)} labels for {len(Xs)} source samples")
+    if len(np.unique(ys)) < 2:
+        raise DataError("labels: the source needs at least two classes")
+    t0 = time.perf_counter()
+    scaler = StandardScaler().fit(np.vstack([Xs, Xt])) if standardize else None
+    if scaler is not None:
+        Xs, Xt = scaler.transform(Xs), scaler.transform(Xt)
+    X, y, sd = pack(Xs, Xt, ys)
+    est = estimator if estimator is not None else _estimator(seed)
+    report = {"method_requested": method, "seed": seed, "standardize": bool(standardize),
+              "target_labels_used": False}
+    if method == "auto":
+        names = ["none"] + [c for c in candidates if c != "none"]
+        for c in names:
+            if c != "none" and c not in list_methods():
+                raise DataError(f"candidates: unknown method {c!r}")
+        cands = {c: make_da_pipeline(make_adapter(c, seed), est) for c in names}
+        sc = get_scorer(scorer)
+        scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
+        best = max(scores, key=scores.get)
+        if scores[best] - scores["none"] <= margin:
+            best = "none"
+        report.update(selection=f"label-free ({scorer}), without target labels",
+                      candidate_scores=scores)
+        chosen = best
+    else:
+        if method not in ("none", *list_methods()):
+            get_method(method)  # raises the one-line unknown-method error
+        if method == "tradaboost":
+            raise DataError("method: tradaboost needs labelled target samples; use "
+                            "transferkit.adapt.TrAdaBoost directly")
+        chosen = method
+        report["selection"] = "fixed by the user"
+    model = make_da_pipeline(make_adapter(chosen, seed), est).fit(X, y, sd)
+    model.scaler_ = scaler
+    report["method"] = chosen
+    report["fit_seconds"] = round(time.perf_counter() - t0, 3)
+    report["distances_before"] = distance_report(Xs, Xt, seed=seed)
+    ad = model.adapter_
+    if ad is None:
+        report["distances_after"] = report["distances_before"]
+    elif getattr(ad, "reweights", False):
+        report["distances_after"] = distance_report(Xs, Xt, sample_weight=ad.source_weights_,
+                                                    seed=seed)
+    else:
+        Z = model.transform(X, sd)
+        report["distances_after"] = distance_report(Z[sd > 0], Z[sd < 0], seed=seed)
+    return model, report
+
+
+def predict_target(model, Xt):
+    """Predict target samples with a model from :func:`adapt_features` (applies its scaler)."""
+    Xt = np.asarray(Xt, dtype=float)
+    if getattr(model, "scaler_", None) is not None:
+        Xt = model.scaler_.transform(Xt)
+    return model.predict(Xt)

@@ -1,0 +1,9 @@
+"""Feature-based adaptation: map source and target into one feature space."""
+
+from .coral import CORAL
+from .jda import BDA, JDA
+from .scaling import DomainStandardScaler
+from .subspace import SubspaceAlignment
+from .tca import TCA
+
+__all__ = ["BDA", "CORAL", "DomainStandardScaler", "JDA", "SubspaceAlignment", "TCA"]

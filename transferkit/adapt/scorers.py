@@ -1,0 +1,182 @@
+"""Label-free model selection scorers (no target labels), usable as sklearn ``scoring=``.
+
+Each scorer is called as ``scorer(estimator, X, y, sample_domain=None)``; target samples are
+those with ``sample_domain < 0`` (or, when ``sample_domain`` is not routed, ``y == -1``).
+Source samples in ``X`` must be held out from the estimator's training (use
+:class:`~transferkit.adapt.selection.DomainAwareSplit` as the ``cv``). Greater is better.
+
+* :class:`ImportanceWeightedScorer` -- importance-weighted validation (Sugiyama et al., 2007):
+  source validation accuracy weighted by domain-classifier density ratios.
+* :class:`DeepEmbeddedValidation` -- DEV (You et al., 2019): importance-weighted source loss
+  in the adapted feature space, with the control-variate correction.
+* :class:`SoftNeighborhoodDensity` -- SND (Saito et al., 2021): entropy of the soft
+  neighbourhood of target predictions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils.metadata_routing import _MetadataRequester
+
+from ._base import MASKED
+
+_EPS = 1e-12
+
+
+def _domains(X, y, sample_domain):
+    X = np.asarray(X, dtype=float)
+    y = None if y is None else np.asarray(y)
+    if sample_domain is None:
+        if y is None:
+            raise ValueError("scorer: need sample_domain or y with -1 marking target samples")
+        sample_domain = np.where(y == MASKED, -1, 1)
+    sample_domain = np.asarray(sample_domain).astype(int)
+    src = sample_domain > 0
+    if y is not None:
+        src &= y != MASKED
+    return X, y, sample_domain, src
+
+
+def domain_odds(Zs, Zt, C=1.0, seed=0, max_weight=20.0):
+    """Cross-fitted density ratio ``p(t|z)/p(s|z) * ns/nt`` for the source rows ``Zs``."""
+    Z = np.vstack([Zs, Zt])
+    d = np.r_[np.zeros(len(Zs)), np.ones(len(Zt))]
+    n_splits = int(min(3, len(Zs), len(Zt)))
+    folds = StratifiedKFold(n_splits=max(n_splits, 2), shuffle=True, random_state=seed)
+    p = cross_val_predict(LogisticRegression(C=C, max_iter=500), Z, d, cv=folds,
+                          method="predict_proba")[: len(Zs), 1]
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.minimum(p / (1 - p) * len(Zs) / len(Zt), max_weight)
+
+
+def _features(estimator, X, sample_domain):
+    if hasattr(estimator, "transform"):
+        return np.asarray(estimator.transform(X, sample_domain=sample_domain), dtype=float)
+    return X
+
+
+def _proba(estimator, X, sample_domain):
+    try:
+        return estimator.predict_proba(X, sample_domain=sample_domain)
+    except TypeError:
+        return estimator.predict_proba(X)
+
+
+def _predict(estimator, X, sample_domain):
+    try:
+        return estimator.predict(X, sample_domain=sample_domain)
+    except TypeError:
+        return estimator.predict(X)
+
+
+class _DomainScorer(_MetadataRequester):
+    __metadata_request__score = {"sample_domain": True}
+    needs_target_labels = False
+
+    def __call__(self, estimator, X, y=None, sample_domain=None, **kwargs):
+        return float(self._score(estimator, *_domains(X, y, sample_domain)))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({args})"
+
+
+class ImportanceWeightedScorer(_DomainScorer):
+    """Importance-weighted validation accuracy (or negative log-loss) on source samples.
+
+    Parameters
+    ----------
+    metric : {'accuracy', 'log_loss'}, default='accuracy'
+    C : float, default=1.0  (domain classifier regularisation)
+    seed : int, default=0
+    """
+
+    def __init__(self, metric="accuracy", C=1.0, seed=0):
+        self.metric = metric
+        self.C = C
+        self.seed = seed
+
+    def _score(self, estimator, X, y, sd, src):
+        tgt = sd < 0
+        w = domain_odds(X[src], X[tgt], self.C, self.seed)
+        if self.metric == "log_loss":
+            P = _proba(estimator, X[src], sd[src])
+            idx = np.searchsorted(estimator.classes_, y[src])
+            loss = -np.log(np.clip(P[np.arange(len(idx)), idx], _EPS, 1))
+            return -float(np.sum(w * loss) / np.sum(w))
+        ok = _predict(estimator, X[src], sd[src]) == y[src]
+        return float(np.sum(w * ok) / np.sum(w))
+
+
+class DeepEmbeddedValidation(_DomainScorer):
+    """DEV: weighted source log-loss in the adapted feature space, variance-reduced.
+
+    The density ratio is estimated by a cross-fitted logistic domain classifier on the
+    estimator's features (``estimator.transform``, or X). Returns ``-risk``.
+    """
+
+    def __init__(self, C=1.0, seed=0):
+        self.C = C
+        self.seed = seed
+
+    def _score(self, estimator, X, y, sd, src):
+        tgt = sd < 0
+        Zs = _features(estimator, X[src], sd[src])
+        Zt = _features(estimator, X[tgt], sd[tgt])
+        w = domain_odds(Zs, Zt, self.C, self.seed)
+        P = _proba(estimator, X[src], sd[src])
+        idx = np.searchsorted(estimator.classes_, y[src])
+        loss = -np.log(np.clip(P[np.arange(len(idx)), idx], _EPS, 1))
+        wl = w * loss
+        var = np.var(w)
+        eta = -np.cov(wl, w)[0, 1] / var if var > _EPS else 0.0
+        risk = np.mean(wl) + eta * np.mean(w) - eta
+        return -float(risk)
+
+
+class SoftNeighborhoodDensity(_DomainScorer):
+    """SND: mean entropy of the softmax similarity between target prediction vectors.
+
+    Parameters
+    ----------
+    T : float, default=0.05  (temperature)
+    max_samples : int, default=1000  (target subsample; memory O(max_samples^2))
+    seed : int, default=0
+    """
+
+    def __init__(self, T=0.05, max_samples=1000, seed=0):
+        self.T = T
+        self.max_samples = max_samples
+        self.seed = seed
+
+    def _score(self, estimator, X, y, sd, src):
+        tgt = np.flatnonzero(sd < 0)
+        rng = np.random.default_rng(self.seed)
+        if len(tgt) > self.max_samples:
+            tgt = rng.choice(tgt, self.max_samples, replace=False)
+        P = _proba(estimator, X[tgt], sd[tgt])
+        P = P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), _EPS)
+        S = P @ P.T / self.T
+        np.fill_diagonal(S, -np.inf)
+        S -= S.max(1, keepdims=True)
+        E = np.exp(S)
+        E /= E.sum(1, keepdims=True)
+        return float(np.mean(-np.sum(E * np.log(np.maximum(E, 1e-300)), axis=1)))
+
+
+SCORERS = {
+    "iwv": ImportanceWeightedScorer,
+    "dev": DeepEmbeddedValidation,
+    "snd": SoftNeighborhoodDensity,
+}
+
+
+def get_scorer(name):
+    """A label-free scorer by name: 'iwv', 'dev' or 'snd'."""
+    from ._registry import UnknownMethodError
+
+    if name not in SCORERS:
+        raise UnknownMethodError(f"unknown scorer {name!r}; available: {', '.join(SCORERS)}")
+    return SCORERS[name]()

@@ -1,0 +1,57 @@
+"""Domain-aware cross-validation and label-free selection among candidate estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from ._base import MASKED
+
+
+class DomainAwareSplit:
+    """CV splitter for unsupervised DA: source samples are split into train/validation,
+    every target sample (``y == -1``) appears in both the train and the test indices.
+
+    Use as ``GridSearchCV(..., cv=DomainAwareSplit())`` with target labels masked as -1.
+    """
+
+    def __init__(self, n_splits=3, test_size=0.3, random_state=0):
+        self.n_splits = n_splits
+        self.test_size = test_size
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits
+
+    def split(self, X, y, groups=None):
+        y = np.asarray(y)
+        src, tgt = np.flatnonzero(y != MASKED), np.flatnonzero(y == MASKED)
+        sss = StratifiedShuffleSplit(self.n_splits, test_size=self.test_size,
+                                     random_state=self.random_state)
+        for tr, te in sss.split(src, y[src]):
+            yield np.r_[src[tr], tgt], np.r_[src[te], tgt]
+
+
+def score_candidates(candidates, X, y, sample_domain, scorer, cv=None):
+    """Mean CV score of each candidate ``{name: estimator}`` under label-free scorer(s).
+
+    ``y`` must have target labels masked (-1). ``scorer`` is one scorer (returns
+    ``{candidate: mean score}``) or a dict ``{scorer name: scorer}`` (returns
+    ``{scorer name: {candidate: mean score}}``; each fold is fitted once for all scorers).
+    """
+    cv = cv or DomainAwareSplit()
+    X, y, sd = np.asarray(X), np.asarray(y), np.asarray(sample_domain)
+    single = not isinstance(scorer, dict)
+    scorers = {"score": scorer} if single else scorer
+    out = {k: {} for k in scorers}
+    splits = list(cv.split(X, y))
+    for name, est in candidates.items():
+        vals = {k: [] for k in scorers}
+        for tr, te in splits:
+            fitted = clone(est).fit(X[tr], y[tr], sample_domain=sd[tr])
+            for k, sc in scorers.items():
+                vals[k].append(sc(fitted, X[te], y[te], sample_domain=sd[te]))
+        for k in scorers:
+            out[k][name] = float(np.mean(vals[k]))
+    return out["score"] if single else out
