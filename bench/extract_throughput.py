@@ -95,7 +95,8 @@ def worker_ours_images(limit: int | None, cache: str) -> dict:
     warm = time.perf_counter() - t0
     np.save(Path(cache) / "fast.npy", f.X)
     return {"n": len(f), "seconds": cold, "items_per_s": len(f) / cold, "warm_seconds": warm,
-            "skipped": len(f.skipped), "peak_rss_mb": _peak_mb(), "precision": f.stats["precision"]}
+            "skipped": len(f.skipped), "peak_rss_mb": _peak_mb(), "precision": f.stats["precision"],
+            "engine": f.stats["engine"]}
 
 
 def worker_plain_images(limit: int | None, cache: str) -> dict:
@@ -118,26 +119,35 @@ def worker_plain_images(limit: int | None, cache: str) -> dict:
 
 
 def worker_model_only(fast: bool, n_batches: int = 8) -> dict:
+    """The model alone on a fixed batch of 32: plain fp32, or the engine the fast path picks."""
+    import tempfile
+
     import torch
 
     from transferkit import _runtime
+    from transferkit.features.engines import OnnxRunner, TorchRunner, pick_engine
     from transferkit.zoo import create_backbone
 
-    if fast:
-        _runtime.tune_allocator()
     model = create_backbone("efficientnet_lite0").eval()
     x = torch.randn(32, 3, 224, 224)
+    dev = torch.device("cpu")
     if fast:
-        model = model.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
-    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if fast else torch.autocast("cpu", enabled=False)
-    with torch.inference_mode(), ctx:
-        model.embed(x)
-        t0 = time.perf_counter()
-        for _ in range(n_batches):
-            model.embed(x)
-        dt = time.perf_counter() - t0
-    return {"items_per_s": 32 * n_batches / dt, "fast": fast}
+        _runtime.tune_allocator()
+        prec = "bf16" if _runtime.cpu_bf16_native() else "fp32"
+        engine = pick_engine(model.cfg, dev, True, prec)
+        if engine == "onnxruntime":
+            run = OnnxRunner(model, Path(tempfile.mkdtemp()) / "m.onnx")
+        else:
+            run = TorchRunner(model, dev, prec, channels_last=True)
+    else:
+        prec, engine = "fp32", "torch"
+        run = TorchRunner(model, dev, "fp32", channels_last=False)
+    run(x)
+    t0 = time.perf_counter()
+    for _ in range(n_batches):
+        run(x)
+    dt = time.perf_counter() - t0
+    return {"items_per_s": 32 * n_batches / dt, "fast": fast, "engine": engine, "precision": prec}
 
 
 def _reviews(limit: int | None) -> list[str]:
@@ -206,9 +216,14 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="use only the first N images / texts")
     ap.add_argument("--skip-text", action="store_true")
+    ap.add_argument("--text-limit", type=int, default=None,
+                    help="use only the first N reviews (2,000 per domain in order books, dvd, ...)")
     args = ap.parse_args(argv)
+    from transferkit._runtime import cpu_bf16_native
+
     res: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "platform": platform.platform()},
+                             "platform": platform.platform(), "cpu": _cpu_name(),
+                             "native_bf16": cpu_bf16_native(), "load_avg_at_start": os.getloadavg()},
                  "allocator": {"peer": "glibc defaults", "ours": "mallopt(M_MMAP_MAX=0, M_TRIM_THRESHOLD=1 GiB)"}}
     with tempfile.TemporaryDirectory() as tmp:
         print("images: efficientnet_lite0 on Office-Caltech-10", flush=True)
@@ -223,7 +238,8 @@ def main(argv=None) -> dict:
         res["images"] = img
         if not args.skip_text:
             print("texts: minilm_l6 on Amazon reviews", flush=True)
-            txt = {"peer": _run("peer_text", args.limit, tmp), "ours": _run("ours_text", args.limit, tmp + "/t")}
+            tl = args.text_limit or args.limit
+            txt = {"peer": _run("peer_text", tl, tmp), "ours": _run("ours_text", tl, tmp + "/t"), "n": tl or 8000}
             txt["speedup_vs_peer"] = txt["ours"]["items_per_s"] / txt["peer"]["items_per_s"]
             res["texts"] = txt
     if not args.limit:
@@ -234,21 +250,32 @@ def main(argv=None) -> dict:
     return res
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def _markdown(r: dict) -> str:
     i = r["images"]
     lines = [
         "# Feature extraction throughput",
         "",
-        f"Machine: {r['machine']['cpus']} CPUs, {r['machine']['platform']}. Each side in its own process, same run.",
+        f"Machine: {r['machine']['cpus']} CPUs ({r['machine']['cpu']}, native bf16: {r['machine']['native_bf16']}), "
+        f"load average at start {r['machine']['load_avg_at_start'][0]:.1f}. Each side in its own process, same run.",
         "",
         "| images (Office-Caltech-10, efficientnet_lite0) | images/s | peak RSS MB |",
         "|---|---|---|",
         f"| typical pipeline (ImageFolder + timm + DataLoader(32, 2 workers), fp32, glibc defaults) | {i['peer']['items_per_s']:.1f} | {i['peer']['peak_rss_mb']:.0f} |",
-        f"| transferkit extract, cold cache (fast path, {i['ours']['precision']}) | {i['ours']['items_per_s']:.1f} | {i['ours']['peak_rss_mb']:.0f} |",
+        f"| transferkit extract, cold cache (fast path: {i['ours']['engine']}, {i['ours']['precision']}) | {i['ours']['items_per_s']:.1f} | {i['ours']['peak_rss_mb']:.0f} |",
         f"| transferkit extract, warm cache (whole set) | {i['ours']['n'] / max(i['ours']['warm_seconds'], 1e-9):.0f} | |",
         f"| transferkit extract --no-fast (plain fp32) | {i['plain_fp32']['items_per_s']:.1f} | |",
         f"| model only, fp32, default allocator | {i['model_only_fp32_default']['items_per_s']:.1f} | |",
-        f"| model only, fast path (channels_last + bf16 + allocator) | {i['model_only_fast']['items_per_s']:.1f} | |",
+        f"| model only, fast path ({i['model_only_fast']['engine']}, {i['model_only_fast']['precision']}, allocator tuned) | {i['model_only_fast']['items_per_s']:.1f} | |",
         "",
         f"Speed-up over the typical pipeline: **{i['speedup_vs_peer']:.2f}x**. Cosine of fast-path to plain fp32 "
         f"features: min {i['plain_fp32']['cosine_min']:.4f}, 1st percentile {i['plain_fp32']['cosine_p01']:.4f}, "
@@ -258,7 +285,7 @@ def _markdown(r: dict) -> str:
     if "texts" in r:
         t = r["texts"]
         lines += [
-            "| texts (8,000 Amazon reviews, minilm_l6) | reviews/s | peak RSS MB |",
+            f"| texts ({t['n']:,} Amazon reviews, minilm_l6) | reviews/s | peak RSS MB |",
             "|---|---|---|",
             f"| sentence-transformers encode (batch 32, fp32) | {t['peer']['items_per_s']:.1f} | {t['peer']['peak_rss_mb']:.0f} |",
             f"| transferkit extract ({t['ours']['precision']}) | {t['ours']['items_per_s']:.1f} | {t['ours']['peak_rss_mb']:.0f} |",
