@@ -31,3 +31,32 @@ def table(title: str | None, columns: list[str], rows: list[list]) -> None:
     for r in rows:
         t.add_row(*[("" if v is None else str(v)) for v in r])
     console().print(t)
+
+
+def ladder_printer(json_out: bool):
+    """A callback for ``compare``: one line per finished rung on stderr (silent with --json)."""
+    c = console(stderr=True)
+
+    def show(e: dict) -> None:
+        if json_out:
+            return
+        if e["error"]:
+            msg = "error: " + e["error"]
+        else:
+            msg = f"accuracy {e['accuracy']:.4f} in {e['train_seconds']:.1f} s"
+        c.print(f"  {e['name']:<15} {msg}")
+
+    return show
+
+
+def print_compare(results: dict, out, json_out: bool) -> None:
+    """The end of ``compare``/``demo``: JSON, or the table and where the report is."""
+    from pathlib import Path
+
+    from ..report import format_table
+
+    if json_out:
+        emit_json(results)
+        return
+    typer.echo(format_table(results))
+    console().print(f"report: {Path(out) / 'report.html'} (also report.md, results.json)")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JsonOpt, console, emit_json
+from ._common import JsonOpt, console, ladder_printer, print_compare
 
 
 def demo(
@@ -17,25 +17,14 @@ def demo(
 ) -> None:
     """Compare majority, MLP, small CNN and the four recipes on 1,797 handwritten digits (a few minutes on CPU)."""
     from ..compare.demo import DEMO_SETTINGS, run_demo
-    from ..report import format_table
 
-    c = console(stderr=True)
     if not json_out:
-        c.print("[bold]transferkit demo[/]: the founding article's digit experiment on scikit-learn's 1,797 "
-                f"8x8 digits, {DEMO_SETTINGS['backbone']} at {DEMO_SETTINGS['image_size']} px")
-
-    def show(e):
-        if not json_out:
-            msg = "error: " + e["error"] if e["error"] else f"accuracy {e['accuracy']:.4f} in {e['train_seconds']:.1f} s"
-            c.print(f"  {e['name']:<15} {msg}")
-
+        console(stderr=True).print(
+            "[bold]transferkit demo[/]: the founding article's digit experiment on scikit-learn's 1,797 "
+            f"8x8 digits, {DEMO_SETTINGS['backbone']} at {DEMO_SETTINGS['image_size']} px")
     overrides = {} if epochs is None else {"epochs": epochs}
-    r = run_demo(out, progress=progress and not json_out, on_result=show, **overrides)
-    if json_out:
-        emit_json(r)
-        return
-    typer.echo(format_table(r))
-    console().print(f"report: {Path(out) / 'report.html'} (also report.md, results.json)")
+    r = run_demo(out, progress=progress and not json_out, on_result=ladder_printer(json_out), **overrides)
+    print_compare(r, out, json_out)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import JsonOpt, console, emit_json
+from ._common import JsonOpt, console, emit_json, ladder_printer, print_compare
 
 STRATEGY_HELP = "extract (frozen features + new head), partial (freeze first k blocks), full (fine-tune all), scratch (random init)."
 
@@ -156,24 +156,12 @@ def compare(
 ) -> None:
     """Run the article's ladder (majority, MLP, small CNN, scratch, extract, partial, full) on one split."""
     from ..compare import compare as compare_api
-    from ..report import format_table
-
-    c = console(stderr=True)
-
-    def show(e):
-        if not json_out:
-            acc = "error: " + e["error"] if e["error"] else f"accuracy {e['accuracy']:.4f} in {e['train_seconds']:.1f} s"
-            c.print(f"  {e['name']:<15} {acc}")
 
     r = compare_api(str(data), backbone=backbone, methods=methods.split(",") if methods else None, out=out,
                     val_size=val_size, test_size=test_size, seed=seed, epochs=epochs,
                     baseline_epochs=baseline_epochs, image_size=image_size, device=device,
-                    cache_dir=cache_dir, progress=progress and not json_out, on_result=show)
-    if json_out:
-        emit_json(r)
-        return
-    typer.echo(format_table(r))
-    console().print(f"report: {Path(out) / 'report.html'} (also report.md, results.json)")
+                    cache_dir=cache_dir, progress=progress and not json_out, on_result=ladder_printer(json_out))
+    print_compare(r, out, json_out)
 
 
 def register(app: typer.Typer) -> None:
