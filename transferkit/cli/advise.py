@@ -15,6 +15,7 @@ def advise(
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Feature cache folder (default: $TRANSFERKIT_CACHE or the user cache folder)."),
     max_samples: int = typer.Option(2000, "--max-samples", help="Score a stratified subsample of at most this many samples (0 = all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
+    select_by: str = typer.Option("logme", "--select-by", help="Score that picks the backbone: logme, hscore, leep or nce."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of a CSV/TSV file."),
     label_column: str = typer.Option(None, "--label-column", help="Label column of a CSV/TSV file."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
@@ -27,7 +28,7 @@ def advise(
 
     ds = load_data(data, text_column=text_column, label_column=label_column)
     adv = advise_api(ds, backbones=backbones, cache_dir=cache_dir,
-                     max_samples=max_samples or None, seed=seed,
+                     max_samples=max_samples or None, seed=seed, select_by=select_by,
                      progress=progress and not json_out)
     if json_out:
         emit_json(adv.to_dict())

@@ -1,0 +1,183 @@
+"""``advise``: the four scenarios (mocked measurements), end to end on tiny data, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from transferkit.advise import Advice, advise
+from transferkit.advise import advisor as advisor_mod
+from transferkit.advise.advisor import BackboneReport, choose_strategy, stratified_subsample
+from transferkit.advise.similarity import SimilarityAssessment
+from transferkit.advise.size import assess_size
+from transferkit.data import from_arrays
+from transferkit.errors import DataError
+
+
+# --- pure rules ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("large", "similar", "scenario", "strategy"),
+    [(False, True, 1, "extract"), (False, False, 2, "partial"),
+     (True, False, 3, "scratch"), (True, True, 4, "full")],
+)
+def test_choose_strategy_quadrants(large, similar, scenario, strategy):
+    c = choose_strategy(large, similar, num_blocks=9)
+    assert c["scenario"] == scenario and c["strategy"] == strategy
+    if strategy == "partial":
+        assert c["k"] == 4 and c["options"]["k"] == 4  # half of the 9 blocks, generic half frozen
+    else:
+        assert c["k"] is None and "k" not in c["options"]
+    if strategy == "extract":
+        assert c["lr"] is None and c["options"] == {"head": "linear"}
+    else:
+        assert c["lr"] > 0 and c["epochs"] > 0
+
+
+def test_stratified_subsample_keeps_every_class():
+    y = np.array([0] * 1000 + [1] * 30 + [2] * 1)
+    idx = stratified_subsample(y, 100, seed=0)
+    assert len(idx) <= 100 and set(y[idx]) == {0, 1, 2}
+    assert np.array_equal(np.sort(idx), idx) and len(np.unique(idx)) == len(idx)
+    assert np.array_equal(stratified_subsample(y, None), np.arange(len(y)))
+
+
+# --- advise() with mocked measurements: all four quadrants -----------------------------------------
+def _fake_report(name, logme_v, large, similar):
+    counts = [20000, 20000] if large else [30, 30]
+    return BackboneReport(
+        backbone=name, modality="image",
+        scores={"logme": logme_v, "leep": -1.0, "nce": -0.5, "hscore": 1.0},
+        similarity=SimilarityAssessment("imagenet_head_confidence", 0.8 if similar else 0.1, 0.3,
+                                        similar),
+        size=assess_size(counts, 3_000_000), n_scored=60, num_blocks=9, seconds=0.0)
+
+
+@pytest.mark.parametrize(
+    ("large", "similar", "scenario", "strategy"),
+    [(False, True, 1, "extract"), (False, False, 2, "partial"),
+     (True, False, 3, "scratch"), (True, True, 4, "full")],
+)
+def test_advise_scenarios_with_mocked_measurements(monkeypatch, large, similar, scenario, strategy):
+    # candidate "b" has the best LogME; its measurements decide the scenario, "a" is the opposite
+    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+        if name == "b":
+            return _fake_report("b", 0.5, large, similar)
+        return _fake_report(name, -0.5, not large, not similar)
+
+    monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
+    import transferkit
+
+    ds = from_arrays(np.zeros((60, 8, 8), np.float32), np.arange(60) % 2)
+    adv = transferkit.advise(ds, backbones="a,b,c")  # the package is callable
+    assert isinstance(adv, Advice)
+    assert json.loads(json.dumps(adv.summary()))["strategy"] == strategy
+    assert adv.backbone == "b" and adv.scenario == scenario and adv.strategy == strategy
+    assert adv.size.large == large and adv.similarity.similar == similar
+    assert adv.fit_kwargs()["strategy"] == strategy and adv.fit_kwargs()["backbone"] == "b"
+    assert f"scenario {scenario}" in adv.reason and "b is recommended" in adv.reason
+    d = json.loads(json.dumps(adv.to_dict()))
+    assert d["recommendation"]["strategy"] == strategy and len(d["backbones"]) == 3
+    assert d["data"]["samples"] == 60 and d["data"]["smallest_class"]["count"] == 30
+
+
+def test_select_by_picks_the_backbone_with_that_score(monkeypatch):
+    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+        rep = _fake_report(name, {"a": 0.9, "b": 0.1}[name], False, True)
+        rep.scores["hscore"] = {"a": 1.0, "b": 2.0}[name]
+        return rep
+
+    monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
+    ds = from_arrays(np.zeros((20, 8, 8), np.float32), np.arange(20) % 2)
+    assert advise(ds, backbones="a,b").backbone == "a"
+    adv = advise(ds, backbones="a,b", select_by="hscore")
+    assert adv.backbone == "b" and adv.selection_score == "hscore" and "best hscore" in adv.reason
+    with pytest.raises(DataError, match="select_by"):
+        advise(ds, backbones="a,b", select_by="accuracy")
+
+
+def test_advise_needs_two_labelled_classes():
+    from transferkit.data.dataset import Dataset
+
+    ds = Dataset(modality="array", inputs=np.zeros((6, 8, 8), np.float32),
+                 y=np.array([0, 0, 0, -1, -1, -1]), classes=["a", "b"], source="one class")
+    with pytest.raises(DataError, match="2 classes"):
+        advise(ds, backbones="efficientnet_lite0")
+
+
+def test_advise_rejects_a_text_backbone_for_images():
+    ds = from_arrays(np.zeros((6, 8, 8), np.float32), np.arange(6) % 2)
+    with pytest.raises(DataError, match="reads texts"):
+        advise(ds, backbones="minilm_l6")
+
+
+# --- end to end on tiny real data --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_images(tmp_path_factory):
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("tiny_advise")
+    rng = np.random.default_rng(0)
+    for cls, base in (("red", (200, 40, 40)), ("blue", (40, 40, 200))):
+        (root / cls).mkdir()
+        for i in range(6):
+            a = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(a).save(root / cls / f"{i}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("advise_cache")
+
+
+def test_advise_end_to_end_on_images(tiny_images, shared_cache):
+    adv = advise(str(tiny_images), backbones=["efficientnet_lite0"], cache_dir=shared_cache,
+                 progress=False)
+    rep = adv.report
+    assert adv.data["samples"] == 12 and adv.data["classes"] == 2
+    assert rep.n_scored == 12 and not adv.size.large
+    assert np.isfinite(rep.scores["logme"]) and np.isfinite(rep.scores["hscore"])
+    assert rep.scores["leep"] <= 0 and rep.scores["nce"] <= 0
+    assert adv.similarity.method == "imagenet_head_confidence"
+    assert adv.similarity.signals["bn_kl"] is not None and adv.similarity.signals["bn_kl"] >= 0
+    # flat colour squares are not ImageNet photos: small + dissimilar -> scenario 2
+    assert not adv.similarity.similar and adv.scenario == 2 and adv.strategy == "partial"
+    assert adv.k == 4 and "efficientnet_lite0" in adv.reason
+
+
+def test_advise_end_to_end_on_texts():
+    from transferkit.data.dataset import Dataset
+
+    pos = ["A wonderful film, I loved every minute.", "Great acting and a moving story.",
+           "The best meal we had all year.", "Friendly staff and excellent coffee.",
+           "Highly recommended, works perfectly.", "Beautiful photography and a clever plot."]
+    neg = ["A boring film, I left early.", "Terrible acting and a dull story.",
+           "The worst meal we had all year.", "Rude staff and cold coffee.",
+           "Broke after a week, do not buy.", "Ugly photography and a silly plot."]
+    ds = Dataset(modality="text", inputs=pos + neg, y=np.array([1] * 6 + [0] * 6),
+                 classes=["neg", "pos"], source="tiny texts")
+    adv = advise(ds, progress=False)
+    rep = adv.report
+    assert adv.backbone == "minilm_l6" and rep.scores["leep"] is None and rep.scores["nce"] is None
+    assert any("no pretrained classifier" in n for n in rep.notes)
+    assert np.isfinite(rep.scores["logme"])
+    assert adv.similarity.method == "wordpiece_vocab_coverage" and adv.similarity.similar
+    assert adv.scenario == 1 and adv.strategy == "extract"
+
+
+def test_cli_advise_json(tiny_images, shared_cache):
+    from typer.testing import CliRunner
+
+    from transferkit.cli import _register, app
+
+    _register()
+    r = CliRunner().invoke(app, ["advise", str(tiny_images), "--backbones", "efficientnet_lite0",
+                                 "--cache-dir", str(shared_cache), "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["recommendation"]["backbone"] == "efficientnet_lite0"
+    assert d["scenario"] in (1, 2, 3, 4) and d["reason"]
+    assert set(d["backbones"][0]["scores"]) == {"logme", "leep", "nce", "hscore"}
+    assert d["size"]["rule"] and d["similarity"]["method"]

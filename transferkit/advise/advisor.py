@@ -1,0 +1,339 @@
+"""``advise``: the article's four scenarios, measured.
+
+Size (small/large, :mod:`.size`) x similarity to the pretraining data (similar/dissimilar,
+:mod:`.similarity`) pick one of the article's scenarios and its strategy:
+
+======== ========== ============ ========= =====================================================
+scenario size       similarity   strategy  what it does
+======== ========== ============ ========= =====================================================
+1        small      similar      extract   frozen backbone as a feature extractor + a new head
+2        small      dissimilar   partial   freeze the first k blocks, retrain the rest
+3        large      dissimilar   scratch   the architecture only, random initialisation
+4        large      similar      full      fine-tune everything from the pretrained weights
+======== ========== ============ ========= =====================================================
+
+The backbone is the candidate with the best LogME (``SELECTION_SCORE``) on a stratified
+subsample of the data; the scenario is judged for that backbone.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..errors import DataError
+from .scores import hscore, leep, logme, nce
+from .similarity import (
+    BN_SAMPLES,
+    SimilarityAssessment,
+    head_logits,
+    image_similarity,
+    softmax,
+    text_similarity,
+)
+from .size import SizeAssessment, assess_size, body_params
+
+DEFAULT_BACKBONES = {"image": ("efficientnet_lite0", "mobilenet_v2", "efficientnet_lite1"),
+                     "text": ("minilm_l6",)}
+SELECTION_SCORE = "logme"
+SCORE_NAMES = ("logme", "leep", "nce", "hscore")
+TEXT_SAMPLES = 500  # texts tokenised for the vocabulary-coverage similarity
+
+SCENARIOS = {
+    (False, True): (1, "small dataset, similar to the pretraining data", "extract"),
+    (False, False): (2, "small dataset, dissimilar to the pretraining data", "partial"),
+    (True, False): (3, "large dataset, dissimilar to the pretraining data", "scratch"),
+    (True, True): (4, "large dataset, similar to the pretraining data", "full"),
+}
+
+# Learning rates and epochs: the trainer's defaults for each strategy (transferkit.train), which
+# follow the article (partial: SGD 1e-3 momentum 0.9) and the usual fine-tuning practice.
+STRATEGY_SETTINGS = {
+    "extract": {"head": "linear"},
+    "partial": {"lr": 1e-3, "epochs": 8},
+    "full": {"lr": 1e-2, "body_lr_mult": 0.1, "epochs": 8},
+    "scratch": {"lr": 2e-3, "epochs": 30},
+}
+
+
+@dataclass
+class BackboneReport:
+    """Measurements of one candidate backbone on the data."""
+
+    backbone: str
+    modality: str
+    scores: dict
+    similarity: SimilarityAssessment
+    size: SizeAssessment
+    n_scored: int
+    num_blocks: int
+    seconds: float
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k not in ("similarity", "size")}
+        d["similarity"] = self.similarity.to_dict()
+        d["size"] = self.size.to_dict()
+        return d
+
+
+@dataclass
+class Advice:
+    """What :func:`advise` returns: the measurements, the scenario and the recommendation."""
+
+    data: dict
+    reports: list
+    selection_score: str
+    scenario: int
+    scenario_name: str
+    backbone: str
+    strategy: str
+    k: int | None
+    lr: float | None
+    epochs: int | None
+    options: dict
+    reason: str
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def report(self) -> BackboneReport:
+        """The report of the recommended backbone."""
+        return next(r for r in self.reports if r.backbone == self.backbone)
+
+    @property
+    def size(self) -> SizeAssessment:
+        return self.report.size
+
+    @property
+    def similarity(self) -> SimilarityAssessment:
+        return self.report.similarity
+
+    def fit_kwargs(self) -> dict:
+        """Keyword arguments for :func:`transferkit.train.fit` that follow the advice."""
+        return {"backbone": self.backbone, "strategy": self.strategy, **self.options}
+
+    def summary(self) -> dict:
+        """The short record to store with a model or in a report (JSON-ready)."""
+        return {"scenario": self.scenario, "scenario_name": self.scenario_name,
+                "backbone": self.backbone, "strategy": self.strategy, "k": self.k, "lr": self.lr,
+                "epochs": self.epochs, "options": self.options, "size": self.size.label,
+                "similarity": self.similarity.label,
+                "similarity_value": round(float(self.similarity.value), 4),
+                "selection_score": self.selection_score,
+                "scores": {r.backbone: r.scores for r in self.reports}, "reason": self.reason}
+
+    def to_dict(self) -> dict:
+        return {
+            "data": self.data,
+            "scenario": self.scenario,
+            "scenario_name": self.scenario_name,
+            "size": self.size.to_dict(),
+            "similarity": self.similarity.to_dict(),
+            "recommendation": {"backbone": self.backbone, "strategy": self.strategy, "k": self.k,
+                               "lr": self.lr, "epochs": self.epochs, "options": self.options},
+            "selection_score": self.selection_score,
+            "backbones": [r.to_dict() for r in self.reports],
+            "reason": self.reason,
+            "timings": self.timings,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+def stratified_subsample(y, max_samples: int | None, seed: int = 0) -> np.ndarray:
+    """Indices of at most ``max_samples`` samples, classes in proportion, each class >= 2."""
+    y = np.asarray(y)
+    n = len(y)
+    if max_samples is None or n <= max_samples:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(y, return_counts=True)
+    quota = np.maximum(np.minimum(counts, 2), np.floor(counts * max_samples / n).astype(int))
+    out = [rng.choice(np.flatnonzero(y == c), q, replace=False) for c, q in zip(classes, quota,
+                                                                              strict=True)]
+    return np.sort(np.concatenate(out))
+
+
+def choose_strategy(large: bool, similar: bool, num_blocks: int) -> dict:
+    """The scenario and strategy settings for one cell of the article's 2x2 table."""
+    scenario, name, strategy = SCENARIOS[(bool(large), bool(similar))]
+    options = dict(STRATEGY_SETTINGS[strategy])
+    k = None
+    if strategy == "partial":
+        k = max(1, num_blocks // 2)
+        options["k"] = k
+    return {"scenario": scenario, "scenario_name": name, "strategy": strategy, "k": k,
+            "lr": options.get("lr"), "epochs": options.get("epochs"), "options": options}
+
+
+def _best(reports: list[BackboneReport], score: str) -> BackboneReport:
+    vals = [r.scores.get(score) for r in reports]
+    ok = [i for i, v in enumerate(vals) if v is not None and np.isfinite(v)]
+    if not ok:
+        return reports[0]
+    return reports[max(ok, key=lambda i: vals[i])]
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None else f"{v:.3g}"
+
+
+_WHY = {
+    "extract": ("with few samples, fine-tuning millions of weights would overfit, and features "
+                "learnt on similar data are already right for the task, so only a new head is "
+                "trained on the frozen features"),
+    "partial": ("with few samples the whole network cannot be retrained safely, but the data is "
+                "unlike the pretraining data, so only the early, generic blocks (edges, colours, "
+                "textures; Yosinski et al. 2014) are kept frozen - the first {k} of {n} - and the "
+                "later, task-specific blocks are retrained"),
+    "scratch": ("there is enough data to train the whole network, and the pretrained weights "
+                "encode a domain unlike this one, so only the architecture is reused and it is "
+                "trained from random initialisation"),
+    "full": ("there is enough data to adapt every layer without overfitting, and starting from "
+             "weights learnt on similar data makes that faster and better, so the whole network "
+             "is fine-tuned, the body at a lower learning rate than the new head"),
+}
+
+
+def reason_text(advice_fields: dict, rep: BackboneReport, reports: list, score: str) -> str:
+    """The one-paragraph, plain-language reason for the recommendation."""
+    s, sim = rep.size, rep.similarity
+    strategy = advice_fields["strategy"]
+    size_txt = (f"The data has {s.n_samples} labelled samples in {s.n_classes} classes (smallest "
+                f"class {s.smallest_class}), which counts as {s.label} for {rep.backbone} "
+                f"({s.body_params / 1e6:.1f} M body parameters: 'large' needs at least "
+                f"{s.threshold_samples} samples and {s.threshold_min_class} per class).")
+    if sim.method == "imagenet_head_confidence":
+        head_ok = sim.value >= sim.threshold
+        sim_txt = (f"Its pretrained ImageNet classifier is {'confident' if head_ok else 'unsure'}"
+                   f" on these samples (mean top probability {sim.value:.2f}, threshold "
+                   f"{sim.threshold:.2f})")
+        kl, kl_t = sim.signals.get("bn_kl"), sim.signals.get("bn_kl_threshold")
+        if kl is not None and head_ok and not sim.similar:
+            sim_txt += (f", but the low-level statistics of the images are far from those it "
+                        f"stored for ImageNet (BatchNorm KL {kl:.2f} > {kl_t:.2f})")
+        elif kl is not None:
+            sim_txt += f" (BatchNorm KL {kl:.2f}, threshold {kl_t:.2f})"
+        sim_txt += f", so the data looks {sim.label} to its pretraining photos."
+    else:
+        sim_txt = (f"Its vocabulary keeps {sim.value:.0%} of the words whole (threshold "
+                   f"{sim.threshold:.0%}), so the text looks {sim.label} to its pretraining text.")
+    why = _WHY[strategy].format(k=advice_fields["k"], n=rep.num_blocks)
+    scen = (f"That is the article's scenario {advice_fields['scenario']} "
+            f"({advice_fields['scenario_name']}): {why}.")
+    if len(reports) > 1:
+        others = ", ".join(f"{r.backbone} {_fmt(r.scores.get(score))}" for r in reports
+                           if r is not rep)
+        pick = (f"{rep.backbone} is recommended because it has the best {score} "
+                f"({_fmt(rep.scores.get(score))}; {others}), which predicts how well its frozen "
+                "features separate the classes.")
+    else:
+        pick = f"{rep.backbone} was the only candidate backbone."
+    return " ".join([size_txt, sim_txt, scen, pick])
+
+
+# ---------------------------------------------------------------------------------------------
+def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress) -> BackboneReport:
+    from ..features import extract_features
+    from ..zoo import create_backbone, get_config
+
+    t0 = time.perf_counter()
+    cfg = get_config(name)
+    if (cfg.modality == "text") != (ds.modality == "text"):
+        raise DataError(f"{ds.source or 'data'}: backbone {name} reads {cfg.modality}s, the data "
+                        f"holds {ds.modality}s")
+    model = create_backbone(name, pretrained=True).eval()
+    feats = extract_features(sub, name, cache_dir=cache_dir, progress=progress, model=model)
+    X, y = np.asarray(feats.X, dtype=np.float64), np.asarray(feats.y)
+    if len(np.unique(y)) < 2:
+        raise DataError(f"{ds.source or 'data'}: fewer than 2 classes left after extraction")
+    scores = {"logme": logme(X, y), "hscore": hscore(X, y), "leep": None, "nce": None}
+    notes = []
+    has_head = cfg.modality == "image" and cfg.num_classes > 0
+    if has_head:
+        probs = softmax(head_logits(model, X))
+        scores["leep"], scores["nce"] = leep(probs, y), nce(probs, y)
+        kl = _bn_kl(model, sub, seed)
+        similarity = image_similarity(probs, kl)
+    else:
+        notes.append("LEEP and NCE need the pretrained classifier's outputs; "
+                     f"{name} has no pretrained classifier, so they are not computed")
+        rng = np.random.default_rng(seed)
+        take = rng.choice(len(sub), min(TEXT_SAMPLES, len(sub)), replace=False)
+        similarity = text_similarity(model.tokenizer, [sub.inputs[i] for i in take])
+    size = assess_size(counts, body_params(model))
+    return BackboneReport(
+        backbone=name, modality=cfg.modality,
+        scores={k: (None if v is None else float(v)) for k, v in scores.items()},
+        similarity=similarity, size=size, n_scored=len(y), num_blocks=int(cfg.num_blocks),
+        seconds=round(time.perf_counter() - t0, 3), notes=notes,
+    )
+
+
+def _bn_kl(model, sub, seed) -> float | None:
+    from .similarity import bn_shift, image_batch
+
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(sub), min(BN_SAMPLES, len(sub)), replace=False)
+    try:
+        batch = image_batch(sub, idx, model.cfg)
+    except DataError:
+        return None
+    return bn_shift(model, batch)
+
+
+def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000, seed: int = 0,
+           progress: bool = True, select_by: str = SELECTION_SCORE) -> Advice:
+    """Measure size, similarity and transferability; recommend a backbone and a strategy.
+
+    Parameters
+    ----------
+    data : path or :class:`~transferkit.data.Dataset`
+        Labelled data (what :func:`transferkit.data.load_data` reads).
+    backbones : list of names or comma-separated string, optional
+        Candidates; default: three image backbones or ``minilm_l6`` for texts.
+    cache_dir : feature cache folder (see :func:`transferkit.features.extract_features`).
+    max_samples : int or None
+        Scores and similarity use a stratified subsample of at most this many samples; the
+        size rule uses the whole data set.
+    select_by : 'logme' (default), 'hscore', 'leep' or 'nce'
+        The score that picks the recommended backbone (LEEP/NCE fall back to the first
+        candidate for text backbones, which have no pretrained head).
+    """
+    from ..data import load_data
+    from ..data.dataset import Dataset
+
+    if select_by not in SCORE_NAMES:
+        raise DataError(f"select_by={select_by!r}: expected one of {', '.join(SCORE_NAMES)}")
+    t0 = time.perf_counter()
+    ds = data if isinstance(data, Dataset) else load_data(data)
+    y_all = np.asarray(ds.y)
+    labelled = np.flatnonzero(y_all >= 0)
+    if len(np.unique(y_all[labelled])) < 2:
+        raise DataError(f"{ds.source or 'data'}: advice needs labelled samples of at least 2 classes")
+    ds = ds if len(labelled) == len(ds) else ds.subset(labelled)
+    counts = np.bincount(np.asarray(ds.y), minlength=len(ds.classes))
+    modality = "text" if ds.modality == "text" else "image"
+    if backbones is None:
+        backbones = DEFAULT_BACKBONES[modality]
+    elif isinstance(backbones, str):
+        backbones = [b.strip() for b in backbones.split(",") if b.strip()]
+    backbones = list(dict.fromkeys(backbones))
+    if not backbones:
+        raise DataError("backbones: no backbone named")
+    sub_idx = stratified_subsample(ds.y, max_samples, seed)
+    sub = ds if len(sub_idx) == len(ds) else ds.subset(sub_idx)
+    reports = [_score_backbone(b, ds, sub, counts, cache_dir, seed, progress) for b in backbones]
+    best = _best(reports, select_by)
+    choice = choose_strategy(best.size.large, best.similarity.similar, best.num_blocks)
+    smallest = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
+    data_info = {"source": ds.source, "modality": ds.modality, "samples": int(counts.sum()),
+                 "classes": int((counts > 0).sum()),
+                 "smallest_class": {"class": ds.classes[smallest], "count": int(counts[smallest])},
+                 "scored_samples": int(len(sub_idx))}
+    reason = reason_text(choice, best, reports, select_by)
+    timings = {"total_s": round(time.perf_counter() - t0, 3),
+               **{f"{r.backbone}_s": r.seconds for r in reports}}
+    return Advice(data=data_info, reports=reports, selection_score=select_by,
+                  backbone=best.backbone, reason=reason, timings=timings, **choice)
