@@ -9,7 +9,8 @@ import typer
 
 from ._common import JsonOpt, console, emit_json, ladder_printer, print_compare
 
-STRATEGY_HELP = "extract (frozen features + new head), partial (freeze first k blocks), full (fine-tune all), scratch (random init)."
+STRATEGY_HELP = ("extract (frozen features + new head), partial (freeze first k blocks), full (fine-tune all), "
+                 "scratch (random init), or auto (follow `transferkit advise`).")
 
 
 def _options(pairs: list[str]) -> dict:
@@ -31,7 +32,7 @@ def _options(pairs: list[str]) -> dict:
 def fit(
     data: Path = typer.Argument(..., help="Training data: image folder, CSV/TSV of texts, or arrays."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write (safetensors + config.json)."),
-    backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Backbone (see `transferkit backbones`)."),
+    backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Backbone (see `transferkit backbones`), or auto (the advisor picks)."),
     strategy: str = typer.Option("extract", "--strategy", "-s", help=STRATEGY_HELP),
     val: Path = typer.Option(None, "--val", help="Validation data (default: the data's own val/ folder, else a split)."),
     val_size: float = typer.Option(0.15, "--val-size", help="Fraction held out for validation when no val data is given."),
@@ -55,9 +56,22 @@ def fit(
     for key, v in (("epochs", epochs), ("lr", lr), ("k", k), ("head", head)):
         if v is not None:
             opts[key] = v
+    advice = None
+    if strategy == "auto" or backbone == "auto":
+        from ..advise import advise as advise_api
+        from ..data import load_data
+
+        advice = advise_api(load_data(str(data)), backbones=None if backbone == "auto" else [backbone],
+                            cache_dir=cache_dir, progress=progress and not json_out)
+        backbone = advice.backbone
+        if strategy == "auto":
+            strategy = advice.strategy
+            for key, v in advice.options.items():
+                opts.setdefault(key, v)  # explicit --epochs/--lr/--k/--head/--set win
     res = fit_api(str(data), None if val is None else str(val), backbone=backbone, strategy=strategy,
                   out=str(out), resume=resume, seed=seed, progress=progress and not json_out,
-                  device=device, cache_dir=cache_dir, val_size=val_size, weights=weights, **opts)
+                  device=device, cache_dir=cache_dir, val_size=val_size, weights=weights,
+                  advice=None if advice is None else advice.summary(), **opts)
     d = res.to_dict()
     if json_out:
         emit_json(d)
@@ -151,6 +165,7 @@ def compare(
     seed: int = typer.Option(0, "--seed"),
     device: str = typer.Option("auto", "--device"),
     cache_dir: Path = typer.Option(None, "--cache-dir"),
+    advise: bool = typer.Option(False, "--advise", help="Also run the advisor and show its recommendation in the report."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -160,7 +175,8 @@ def compare(
     r = compare_api(str(data), backbone=backbone, methods=methods.split(",") if methods else None, out=out,
                     val_size=val_size, test_size=test_size, seed=seed, epochs=epochs,
                     baseline_epochs=baseline_epochs, image_size=image_size, device=device,
-                    cache_dir=cache_dir, progress=progress and not json_out, on_result=ladder_printer(json_out))
+                    cache_dir=cache_dir, progress=progress and not json_out, on_result=ladder_printer(json_out),
+                    advise=advise)
     print_compare(r, out, json_out)
 
 

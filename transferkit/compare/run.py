@@ -136,6 +136,7 @@ def compare(
     progress: bool = True,
     strategy_options: dict[str, dict] | None = None,
     on_result=None,
+    advise: bool = False,
 ) -> dict:
     """Run the ladder (majority, MLP, small CNN / TF-IDF, scratch, extract, partial, full).
 
@@ -144,9 +145,16 @@ def compare(
     reported with its error and the others go on. Returns the results dict (schema in
     :mod:`transferkit.report.schema`) and, with ``out``, writes ``report.md``, ``report.html``
     and ``results.json`` there. ``epochs`` overrides every recipe's epochs; ``image_size``
-    sets the side of array images fed to the backbone (e.g. 8x8 digits upsampled).
+    sets the side of array images fed to the backbone (e.g. 8x8 digits upsampled). With
+    ``advise=True`` the advisor's recommendation for ``backbone`` is computed first and shown
+    in the report beside the measured ladder.
     """
     ds = _as_dataset(data)
+    advice = None
+    if advise:
+        from ..advise import advise as advise_api
+
+        advice = advise_api(ds, backbones=[backbone], cache_dir=cache_dir, progress=progress).summary()
     train, val, test, protocol = three_way_split(ds, val_size=val_size, test_size=test_size, seed=seed)
     rungs = select_rungs(ds.modality, methods)
     if not rungs:
@@ -202,7 +210,7 @@ def compare(
                     "n_train": len(train), "n_val": len(val), "n_test": len(test), "eval_split": "test",
                     "skipped": len(ds.skipped)},
         "split": {"seed": seed, "val_size": val_size, "test_size": test_size, "protocol": protocol},
-        "advice": None,
+        "advice": advice,
         "methods": results,
         "best": best,
         "environment": _environment(device),

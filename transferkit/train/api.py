@@ -83,7 +83,7 @@ def _labelled(ds, what):
 def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: str = "extract",
         out=None, resume: bool = False, seed: int = 0, progress: bool = True,
         device: str | None = "auto", cache_dir=None, checkpoint_dir=None,
-        val_size: float | None = None, weights: str | None = None,
+        val_size: float | None = None, weights: str | None = None, advice: dict | None = None,
         **strategy_options) -> FitResult:
     """Train ``backbone`` on ``train_ds`` with ``strategy`` and (optionally) write a model folder.
 
@@ -121,7 +121,7 @@ def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: s
         strategy=strategy, backbone=backbone, metrics=res.metrics, history=res.history,
         timings=timings, trained_params=int(res.trained_params), total_params=int(total),
         classes=list(ds.classes), options=options,
-        info={k: v for k, v in res.info.items() if k != "config"},
+        info={**{k: v for k, v in res.info.items() if k != "config"}, **({"advice": advice} if advice else {})},
         model=model, preprocessing=res.preprocessing,
     )
     if out is not None:
@@ -129,7 +129,7 @@ def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: s
             out, model, backbone=backbone, backbone_config=model.backbone.cfg.to_dict(),
             head_spec=res.head_spec, preprocessing=res.preprocessing, classes=ds.classes,
             strategy=strategy, options=options, metrics=res.metrics, history=res.history,
-            extra={"seed": seed, "n_train": len(ds), "n_val": 0 if vds is None else len(vds),
+            extra={"advice": advice, "seed": seed, "n_train": len(ds), "n_val": 0 if vds is None else len(vds),
                    "trained_params": result.trained_params, "timings": timings},
         )
         result.out = str(path)
