@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -10,7 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelFileError
+from .errors import ModelFileError, TransferkitError
+
+#: write failures a user causes or must fix (full disk, quota, read-only or forbidden folder):
+#: one-line errors instead of tracebacks
+_USER_WRITE_ERRNOS = frozenset(
+    getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG")
+    if hasattr(errno, n)
+)
 
 
 @contextlib.contextmanager
@@ -19,11 +27,17 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 
     The rename is atomic on POSIX filesystems, so readers see either the old file or the new
     complete file, never a half-written one. On any exception the temporary file is removed
-    and ``path`` is left untouched.
+    and ``path`` is left untouched. A full disk, a quota, a read-only or forbidden folder
+    (``ENOSPC``, ``EDQUOT``, ``EROFS``, ``EACCES``, ``EPERM``, ``EFBIG``) raise
+    :class:`~transferkit.errors.TransferkitError` naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    except OSError as exc:
+        _raise_write_error(path, exc)
+        raise
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -34,10 +48,18 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp_path, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             tmp_path.unlink()
+        if isinstance(exc, OSError):
+            _raise_write_error(path, exc)
         raise
+
+
+def _raise_write_error(path: Path, exc: OSError) -> None:
+    """Re-raise a user-fixable write failure as a one-line :class:`TransferkitError`."""
+    if exc.errno in _USER_WRITE_ERRNOS:
+        raise TransferkitError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:

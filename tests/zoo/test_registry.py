@@ -12,7 +12,9 @@ BUILTIN = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "mi
 
 
 def test_list_backbones():
-    assert list_backbones() == BUILTIN
+    # other test modules may register test-only backbones (e.g. tests/train's tiny net)
+    assert [n for n in list_backbones() if not n.startswith("test_") and not n.startswith("tiny")] == BUILTIN
+    assert set(BUILTIN) <= set(list_backbones())
     assert list_backbones("text") == ["minilm_l6"]
     assert "minilm_l6" not in list_backbones("image")
 

@@ -97,12 +97,47 @@ class Strategy:
                 f"options are {', '.join(names)}"
             )
         try:
-            return self.Config(**self.options)
+            cfg = self.Config(**self.options)
         except (TypeError, ValueError) as exc:
             raise TransferkitError(f"strategy {self.name!r}: {exc}") from None
+        for f in dataclasses.fields(cfg):
+            if f.name in self.options:
+                _check_option(self.name, f, getattr(cfg, f.name))
+        return cfg
 
     def fit(self, ctx: FitContext) -> StrategyResult:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+_POSITIVE = ("epochs", "batch_size", "lr")
+
+
+def _check_option(strategy: str, f: dataclasses.Field, v) -> None:
+    """An option given by the user must have its default's type (an int where a float is
+    expected is fine) and ``epochs``/``batch_size``/``lr`` must be positive."""
+    import math
+
+    default = f.default
+    if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+        default = f.default_factory()
+    number = isinstance(v, int | float) and not isinstance(v, bool)
+    if isinstance(default, bool):
+        ok = isinstance(v, bool)
+    elif isinstance(default, int):
+        ok = number and float(v).is_integer()
+    elif isinstance(default, float):
+        ok = number and math.isfinite(v)
+    elif isinstance(default, str):
+        ok = isinstance(v, str)
+    elif isinstance(default, tuple | list):
+        ok = isinstance(v, tuple | list)
+    else:
+        ok = True
+    if ok and f.name in _POSITIVE and number:
+        ok = v > 0
+    if not ok:
+        want = "a positive number" if f.name in _POSITIVE else f"a {type(default).__name__}"
+        raise TransferkitError(f"strategy {strategy!r}: option {f.name}={v!r}: expected {want}")
 
 
 __all__ = [

@@ -195,6 +195,11 @@ class Extract(Strategy):
                 "dropout": 0.0 if cfg.head == "linear" else cfg.dropout}
         if cfg.head == "mlp":
             spec["hidden"] = [int(h) for h in cfg.hidden]
+        from ..trainer import seed_everything
+
+        # the head's initial weights must not depend on how much of the global RNG the feature
+        # extraction used (a DataLoader draws from it; a cache hit does not)
+        seed_everything(ctx.seed)
         model = new_classifier(backbone, spec)
         for p in model.backbone.parameters():
             p.requires_grad_(False)
