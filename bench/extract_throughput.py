@@ -174,7 +174,7 @@ def worker_peer_text(limit: int | None, cache: str) -> dict:
             "max_seq_length": m.max_seq_length}
 
 
-def worker_ours_text(limit: int | None, cache: str) -> dict:
+def worker_ours_text(limit: int | None, cache: str, peer_dir: str) -> dict:
     import numpy as np
 
     from transferkit.data.dataset import Dataset
@@ -185,7 +185,7 @@ def worker_ours_text(limit: int | None, cache: str) -> dict:
     t0 = time.perf_counter()
     f = extract_features(ds, "minilm_l6", cache_dir=cache, progress=False)
     dt = time.perf_counter() - t0
-    st = np.load(Path(cache) / "st.npy").astype(np.float64)
+    st = np.load(Path(peer_dir) / "st.npy").astype(np.float64)
     a = f.X.astype(np.float64)
     cos = (a * st).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(st, axis=1) + 1e-12)
     return {"n": len(f), "seconds": dt, "items_per_s": len(f) / dt, "peak_rss_mb": _peak_mb(),
@@ -216,6 +216,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="use only the first N images / texts")
     ap.add_argument("--skip-text", action="store_true")
+    ap.add_argument("--only", choices=["images", "texts"], default=None,
+                    help="run one part and update that part of the committed results")
     ap.add_argument("--text-limit", type=int, default=None,
                     help="use only the first N reviews (2,000 per domain in order books, dvd, ...)")
     args = ap.parse_args(argv)
@@ -225,24 +227,29 @@ def main(argv=None) -> dict:
                              "platform": platform.platform(), "cpu": _cpu_name(),
                              "native_bf16": cpu_bf16_native(), "load_avg_at_start": os.getloadavg()},
                  "allocator": {"peer": "glibc defaults", "ours": "mallopt(M_MMAP_MAX=0, M_TRIM_THRESHOLD=1 GiB)"}}
+    previous = RESULTS / "extract_throughput.json"
+    if args.only and previous.is_file():
+        old = json.loads(previous.read_text())
+        res.update({k: v for k, v in old.items() if k in ("images", "texts")})
     with tempfile.TemporaryDirectory() as tmp:
-        print("images: efficientnet_lite0 on Office-Caltech-10", flush=True)
-        img = {
-            "peer": _run("peer_images", args.limit),
-            "ours": _run("ours_images", args.limit, tmp),
-            "plain_fp32": _run("plain_images", args.limit, tmp),
-            "model_only_fp32_default": _run("model_only", False),
-            "model_only_fast": _run("model_only", True),
-        }
-        img["speedup_vs_peer"] = img["ours"]["items_per_s"] / img["peer"]["items_per_s"]
-        res["images"] = img
-        if not args.skip_text:
+        if args.only != "texts":
+            print("images: efficientnet_lite0 on Office-Caltech-10", flush=True)
+            img = {
+                "peer": _run("peer_images", args.limit),
+                "ours": _run("ours_images", args.limit, tmp),
+                "plain_fp32": _run("plain_images", args.limit, tmp),
+                "model_only_fp32_default": _run("model_only", False),
+                "model_only_fast": _run("model_only", True),
+            }
+            img["speedup_vs_peer"] = img["ours"]["items_per_s"] / img["peer"]["items_per_s"]
+            res["images"] = img
+        if not args.skip_text and args.only != "images":
             print("texts: minilm_l6 on Amazon reviews", flush=True)
             tl = args.text_limit or args.limit
-            txt = {"peer": _run("peer_text", tl, tmp), "ours": _run("ours_text", tl, tmp + "/t"), "n": tl or 8000}
+            txt = {"peer": _run("peer_text", tl, tmp), "ours": _run("ours_text", tl, tmp + "/t", tmp), "n": tl or 8000}
             txt["speedup_vs_peer"] = txt["ours"]["items_per_s"] / txt["peer"]["items_per_s"]
             res["texts"] = txt
-    if not args.limit:
+    if not args.limit and "images" in res:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "extract_throughput.json").write_text(json.dumps(res, indent=2) + "\n")
         (RESULTS / "extract_throughput.md").write_text(_markdown(res))
@@ -262,7 +269,7 @@ def _cpu_name() -> str:
 
 def _markdown(r: dict) -> str:
     i = r["images"]
-    lines = [
+    lines: list[str] = [
         "# Feature extraction throughput",
         "",
         f"Machine: {r['machine']['cpus']} CPUs ({r['machine']['cpu']}, native bf16: {r['machine']['native_bf16']}), "
