@@ -43,7 +43,9 @@ class ProgressCallback(Callback):
         from .trainer import _batch_size
 
         self.bar.update(_batch_size(self.trainer.state.yb))
-        self.bar.set_postfix(loss=f"{float(self.trainer.state.loss):.3f}", refresh=False)
+        loss = self.trainer.state.loss
+        loss = loss.detach() if hasattr(loss, "detach") else loss
+        self.bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
 
     def after_epoch(self):
         m = self.trainer.state.metrics
