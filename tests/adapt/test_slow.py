@@ -1,5 +1,6 @@
 """Slow checks: the real-data harness and bounded memory at 50,000 samples."""
 
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from transferkit.adapt import KMM, TCA, pack
 
-SURF = Path(__file__).resolve().parents[3] / "shared/data/office_caltech10/surf/data/Office"
+SHARED_DATA = Path(os.environ.get("TRANSFERKIT_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+SURF = SHARED_DATA / "office_caltech10/surf/data/Office"
 
 
 def _surf(name):
