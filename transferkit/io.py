@@ -97,20 +97,14 @@ def read_json(path: str | os.PathLike) -> Any:
         raise ModelFileError(f"{path}: not valid JSON ({exc})") from None
 
 
-def save_tensors_atomic(path: str | os.PathLike, tensors: dict, metadata: dict | None = None) -> None:
-    """Write a dict of torch tensors as safetensors, atomically."""
-    from safetensors.torch import save_file
-
-    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+def _save(path, data: dict, metadata: dict | None, save_file) -> None:
     meta = {k: str(v) for k, v in (metadata or {}).items()}
     with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+        save_file(data, str(tmp), metadata=meta)
 
 
-def load_tensors(path: str | os.PathLike) -> dict:
-    """Read a safetensors file into a dict of torch tensors (no code execution possible)."""
+def _load(path, load_file) -> dict:
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
     path = Path(path)
     if not path.exists():
@@ -119,6 +113,20 @@ def load_tensors(path: str | os.PathLike) -> dict:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelFileError(f"{path}: not a valid safetensors file ({exc})") from None
+
+
+def save_tensors_atomic(path: str | os.PathLike, tensors: dict, metadata: dict | None = None) -> None:
+    """Write a dict of torch tensors as safetensors, atomically."""
+    from safetensors.torch import save_file
+
+    _save(path, {k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata, save_file)
+
+
+def load_tensors(path: str | os.PathLike) -> dict:
+    """Read a safetensors file into a dict of torch tensors (no code execution possible)."""
+    from safetensors.torch import load_file
+
+    return _load(path, load_file)
 
 
 def save_arrays_atomic(path: str | os.PathLike, arrays: dict, metadata: dict | None = None) -> None:
@@ -126,21 +134,11 @@ def save_arrays_atomic(path: str | os.PathLike, arrays: dict, metadata: dict | N
     import numpy as np
     from safetensors.numpy import save_file
 
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    meta = {k: str(v) for k, v in (metadata or {}).items()}
-    with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(arrays, str(tmp), metadata=meta)
+    _save(path, {k: np.ascontiguousarray(v) for k, v in arrays.items()}, metadata, save_file)
 
 
 def load_arrays(path: str | os.PathLike) -> dict:
     """Read a safetensors file into a dict of numpy arrays."""
-    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"{path}: file not found")
-    try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelFileError(f"{path}: not a valid safetensors file ({exc})") from None
+    return _load(path, load_file)
