@@ -57,35 +57,16 @@ def _image_shape(x: np.ndarray) -> tuple[int, ...]:
 
 
 def image_transform(cfg, train: bool):
-    """The zoo's image transform (fallback: the same recipe built here from ``cfg``)."""
-    try:
-        from ..zoo.transforms import image_transform as zoo_transform
-    except ImportError:
-        zoo_transform = None
-    if zoo_transform is not None:
-        return zoo_transform(cfg, train=train)
-    from torchvision import transforms as T
+    """The zoo's image transform for ``cfg`` (training augmentation or evaluation)."""
+    from ..zoo.transforms import image_transform as zoo_transform
 
-    interp = T.InterpolationMode(cfg.interpolation)
-    norm = [T.ToTensor(), T.Normalize(cfg.mean, cfg.std)]
-    if train:
-        return T.Compose([T.RandomResizedCrop(cfg.crop_size, interpolation=interp),
-                          T.RandomHorizontalFlip(), *norm])
-    return T.Compose([T.Resize(cfg.resize_size, interpolation=interp),
-                      T.CenterCrop(cfg.crop_size), *norm])
+    return zoo_transform(cfg, train=train)
 
 
 def _read_image(path):
-    try:
-        from ..data import read_image
-    except ImportError:
-        read_image = None
-    if read_image is not None:
-        return read_image(path)
-    from PIL import Image
+    from ..data import read_image
 
-    with Image.open(path) as im:
-        return im.convert("RGB")
+    return read_image(path)
 
 
 class ImagePaths(torch.utils.data.Dataset):
