@@ -50,19 +50,13 @@ def _is_path_list(X) -> bool:
 
 def _read_rgb(path, image_size: int) -> np.ndarray:
     """Decode one image as RGB, resized to a square of ``image_size``, values in [0, 1]."""
-    try:  # the package's safe decoder when the data package provides it
-        from transferkit.data import read_image
-    except ImportError:  # pragma: no cover - depends on the data package's progress
-        read_image = None
-    try:
-        if read_image is not None:
-            img = read_image(path)
-        else:
-            from PIL import Image
+    from transferkit.data import read_image  # the package's safe decoder (DataError on bad files)
 
-            with Image.open(path) as im:
-                img = im.convert("RGB")
+    try:
+        img = read_image(path)
         img = img.convert("RGB").resize((image_size, image_size), resample=2)  # bilinear
+    except DataError:
+        raise  # already one line naming the file and the problem
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read image ({exc.__class__.__name__})") from exc
     return np.asarray(img, dtype=np.float32) / 255.0
