@@ -136,7 +136,7 @@ def worker_model_only(fast: bool, n_batches: int = 8) -> dict:
         prec = "bf16" if _runtime.cpu_bf16_native() else "fp32"
         engine = pick_engine(model.cfg, dev, True, prec)
         if engine == "onnxruntime":
-            run = OnnxRunner(model, Path(tempfile.mkdtemp()) / "m.onnx")
+            run = OnnxRunner(lambda: model, Path(tempfile.mkdtemp()) / "m.onnx")
         else:
             run = TorchRunner(model, dev, prec, channels_last=True)
     else:

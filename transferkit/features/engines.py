@@ -59,13 +59,13 @@ class TorchRunner:
 class OnnxRunner:
     """Runs the exported ``embed`` graph of an image backbone with ONNX Runtime (CPU)."""
 
-    def __init__(self, model, onnx_path: Path):
+    def __init__(self, get_model, onnx_path: Path):
+        """``get_model()`` builds the backbone; called only when the ONNX file must be exported."""
         import onnxruntime as ort
         import torch
 
-        self.model = model
         if not onnx_path.is_file():
-            export_embed(model, onnx_path)
+            export_embed(get_model(), onnx_path)
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, torch.get_num_threads())
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -175,12 +175,13 @@ def extract_features(
     t0 = time.perf_counter()
     n_computed = 0
     if todo_idx:
-        if model is None:
-            model = create_backbone(cfg.name, pretrained=True, weights=weights)
-        if engine == "onnxruntime":
-            runner = OnnxRunner(model, cache.dir.parent / "onnx" / f"{cache.dir.name}.onnx")
+        def get_model():
+            return model if model is not None else create_backbone(cfg.name, pretrained=True, weights=weights)
+
+        if engine == "onnxruntime":  # the cached ONNX graph needs no PyTorch model
+            runner = OnnxRunner(get_model, cache.dir.parent / "onnx" / f"{cache.dir.name}.onnx")
         else:
-            runner = TorchRunner(model, dev, prec, channels_last=fast and cfg.modality == "image")
+            runner = TorchRunner(get_model(), dev, prec, channels_last=fast and cfg.modality == "image")
         if ds.modality == "text":
             n_computed = _extract_texts(ds, todo_idx, keys, cache, runner, batch_size or 64, progress)
         else:
