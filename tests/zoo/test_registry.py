@@ -7,7 +7,7 @@ import pytest
 from transferkit.errors import BackboneError
 from transferkit.zoo import BackboneConfig, create_backbone, get_config, list_backbones
 
-BUILTIN = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "minilm_l6",
+BUILTIN = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "lenet", "minilm_l6",
            "mobilenet_v2"]
 
 

@@ -1,3 +1,3 @@
 """Imports the built-in backbone families so that they register themselves."""
 
-from . import efficientnet_lite, minilm, mobilenet  # noqa: F401
+from . import efficientnet_lite, lenet, minilm, mobilenet  # noqa: F401
