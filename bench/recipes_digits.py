@@ -32,7 +32,7 @@ RECIPES = {
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5, help="how many of the 5 folds to run")
-    ap.add_argument("--only", default="partial,full,extract_linear")
+    ap.add_argument("--only", default="full,partial,extract_linear")
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--image-size", type=int, default=64)
     args = ap.parse_args(argv)
@@ -67,12 +67,19 @@ def main(argv=None) -> dict:
             print(f"  {name} fold {i}: accuracy {acc:.4f} in {dt:.0f} s", flush=True)
         out["methods"][name] = {"accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
                                 "per_fold": accs, "train_seconds_mean": float(np.mean(times)), "options": spec}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    if args.folds == 5:
-        (RESULTS / "recipes_digits.json").write_text(json.dumps(out, indent=2) + "\n")
-        (RESULTS / "recipes_digits.md").write_text(_markdown(out))
+        if args.folds == 5:  # written after each method: an interrupted run keeps what finished
+            _write(out)
     print(_markdown(out))
     return out
+
+
+def _write(out: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name, text in (("recipes_digits.json", json.dumps(out, indent=2) + "\n"),
+                       ("recipes_digits.md", _markdown(out))):
+        tmp = RESULTS / f".{name}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, RESULTS / name)
 
 
 def _markdown(r: dict) -> str:

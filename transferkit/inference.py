@@ -13,7 +13,22 @@ from .errors import DataError
 
 
 def load(model_dir: str | os.PathLike, device: str = "cpu"):
-    """Load a model folder (safetensors + config.json) and return its predictor."""
+    """Load a model folder (safetensors + config.json) and return its predictor.
+
+    Dispatches on the config's ``kind``: a domain-adaptation folder (``transferkit adapt``)
+    gives a :class:`~transferkit.adapt.modelfile.DAPredictor`, any other a trained model's
+    :class:`~transferkit.train.modelfile.Predictor`; both offer ``classes``,
+    ``preprocessing``, ``predict_proba`` and ``predict``.
+    """
+    from .io import read_json
+
+    cfg_path = Path(model_dir) / "config.json"
+    if cfg_path.is_file():
+        cfg = read_json(cfg_path)
+        if isinstance(cfg, dict) and cfg.get("kind") == "domain_adaptation":
+            from .adapt.modelfile import load_da_model
+
+            return load_da_model(model_dir, device=device)
     from .train import load_model
 
     return load_model(model_dir, device=device)

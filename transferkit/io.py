@@ -6,7 +6,9 @@ import contextlib
 import errno
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ _USER_WRITE_ERRNOS = frozenset(
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success, rename it over ``path``.
 
+    The first write of a name (or of a feature-cache shard) into a folder in a process also
+    removes stale temporaries of that name (or of any shard) left there by killed writes:
+    ours only, older than an hour (:func:`sweep_stale_temp`).
     The rename is atomic on POSIX filesystems, so readers see either the old file or the new
     complete file, never a half-written one. On any exception the temporary file is removed
     and ``path`` is left untouched. A full disk, a quota, a read-only or forbidden folder
@@ -34,6 +39,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_once(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
     except OSError as exc:
         _raise_write_error(path, exc)
@@ -54,6 +60,85 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         if isinstance(exc, OSError):
             _raise_write_error(path, exc)
         raise
+
+
+#: a temporary name made by :func:`atomic_path` (``mkstemp``: 8 characters of
+#: ``[a-z0-9_]``; suffix ``''`` or ``'.safetensors'``) or by a model-folder write (``mkdtemp``):
+#: ``.<target name>.<8 random>[.safetensors].tmp``
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}(?:\.safetensors)?\.tmp$")
+#: temporary files younger than this may belong to a write still running: never removed
+STALE_TEMP_SECONDS = 3600.0
+#: output names written in families: the temporaries of the whole family are swept together
+#: (the feature cache's uniquely named shards, ``shard-<ns>-<8 hex>.safetensors``)
+_FAMILIES = (re.compile(r"shard-\d{20}-[0-9a-f]{8}\.safetensors"),)
+_SWEPT: set[tuple[str, str]] = set()
+
+
+def is_temp_name(name: str, target: str | re.Pattern | None = None) -> bool:
+    """True if ``name`` is exactly one of our temporary names, of ``target`` if given (a name,
+    or a compiled pattern the whole target name must match)."""
+    m = _TEMP_NAME.match(name)
+    if m is None or target is None:
+        return m is not None
+    if isinstance(target, re.Pattern):
+        return target.fullmatch(m.group("target")) is not None
+    return m.group("target") == target
+
+
+def sweep_stale_temp(folder: str | os.PathLike, *, target: str | re.Pattern | None = None,
+                     max_age_s: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove temporary files left in ``folder`` by killed atomic writes; return what went.
+
+    Only entries whose name matches our temporary-name pattern exactly
+    (``.<target>.<8 random>[.safetensors].tmp``; with ``target``, only temporaries of that
+    name, or of names the compiled pattern ``target`` matches) and whose modification time is
+    older than ``max_age_s`` are removed: a younger one may belong to a write still running in
+    another process. Plain files are unlinked; a folder (a killed model-folder write) only
+    with a ``target`` name given and only when it holds nothing but plain files. Symlinks and
+    everything else are never touched; errors (a file removed meanwhile, no permission) are
+    ignored.
+    """
+    folder = Path(folder)
+    now = time.time()
+    gone: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return gone
+    for e in entries:
+        if not is_temp_name(e.name, target):
+            continue
+        try:
+            if e.is_symlink() or now - e.stat(follow_symlinks=False).st_mtime < max_age_s:
+                continue
+            if e.is_file(follow_symlinks=False):
+                os.unlink(e.path)
+            elif isinstance(target, str) and e.is_dir(follow_symlinks=False):
+                inner = list(os.scandir(e.path))
+                if not all(i.is_file(follow_symlinks=False) for i in inner):
+                    continue
+                for i in inner:
+                    os.unlink(i.path)
+                os.rmdir(e.path)
+            else:
+                continue
+        except OSError:
+            continue
+        gone.append(Path(e.path))
+    return gone
+
+
+def _sweep_once(path: Path) -> None:
+    """Before writing ``path``: remove stale temporaries of ``path`` (or of its family of
+    names, e.g. every feature-cache shard) in its folder, once per process and target."""
+    target: str | re.Pattern = path.name
+    for fam in _FAMILIES:
+        if fam.fullmatch(path.name):
+            target = fam
+    key = (str(path.parent.absolute()), target if isinstance(target, str) else target.pattern)
+    if key not in _SWEPT:
+        _SWEPT.add(key)
+        sweep_stale_temp(path.parent, target=target)
 
 
 def _raise_write_error(path: Path, exc: OSError) -> None:

@@ -231,13 +231,21 @@ def test_class_folder_with_only_bad_files_is_one_line_error(folder):
     assert_one_line_error(cli("extract", str(folder)), "blue", "no readable image files")
 
 
-def test_duplicate_file_across_classes_is_kept_in_both(folder):
-    """Documented: duplicates are not detected; each copy keeps its folder's label."""
+def test_duplicate_file_across_classes_is_skipped_in_both(folder):
+    """Documented: byte-identical files in two class folders have no trustworthy label, so
+    both copies are skipped and listed, each naming the other; copies within one class stay."""
     dup = (folder / "red" / "red0.png").read_bytes()
     (folder / "blue" / "copy.png").write_bytes(dup)
+    (folder / "red" / "same_class_copy.png").write_bytes((folder / "red" / "red1.png").read_bytes())
     s = extract_json(folder)
-    assert s["samples"] == 7 and s["skipped"] == []
-    assert s["computed"] + s["from_cache"] == 7
+    assert s["samples"] == 8 - 2
+    assert skipped_reason(s, folder / "blue" / "copy.png") == (
+        f"duplicate of {(folder / 'red' / 'red0.png').absolute()} in class red")
+    assert skipped_reason(s, folder / "red" / "red0.png") == (
+        f"duplicate of {(folder / 'blue' / 'copy.png').absolute()} in class blue")
+    assert len(s["skipped"]) == 2
+    assert_one_line_error(cli("extract", str(folder), "--strict", "--no-progress"),
+                          "duplicate of", "in class")
 
 
 # ------------------------------------------------------------------- CSV / TSV texts

@@ -15,16 +15,20 @@ from ._base import (
 )
 from ._registry import get_method, list_methods
 from .api import adapt_features, predict_target
+from .cli_api import AdaptResult, adapt
 from .distances import coral_distance, distance_report, mmd, proxy_a_distance
-from .feature import BDA, CORAL, JDA, TCA, DomainStandardScaler, SubspaceAlignment
+from .feature import BDA, CORAL, JDA, MEDA, TCA, DomainStandardScaler, SubspaceAlignment
 from .instance import KLIEP, KMM, DomainClassifierWeights, TrAdaBoost
+from .modelfile import load_da_model, save_da_model
 from .scorers import DeepEmbeddedValidation, ImportanceWeightedScorer, SoftNeighborhoodDensity
 from .selection import DomainAwareSplit, score_candidates
 
 __all__ = [
-    "BDA", "CORAL", "DeepEmbeddedValidation", "DomainAwareSplit", "ImportanceWeightedScorer",
-    "SoftNeighborhoodDensity", "adapt_features", "predict_target", "score_candidates", "JDA", "KLIEP", "KMM", "TCA", "BaseAdapter", "DAEstimator", "DAPipeline",
-    "DomainClassifierWeights", "DomainStandardScaler", "SubspaceAlignment", "TrAdaBoost",
+    "AdaptResult", "BDA", "BaseAdapter", "CORAL", "DAEstimator", "DAPipeline",
+    "DeepEmbeddedValidation", "DomainAwareSplit", "DomainClassifierWeights",
+    "DomainStandardScaler", "ImportanceWeightedScorer", "JDA", "KLIEP", "KMM", "MEDA",
+    "SoftNeighborhoodDensity", "SubspaceAlignment", "TCA", "TrAdaBoost", "adapt", "adapt_features",
     "check_X_domain", "coral_distance", "distance_report", "get_method", "list_methods",
-    "make_da_pipeline", "mmd", "pack", "proxy_a_distance", "source_target_split",
+    "load_da_model", "make_da_pipeline", "mmd", "pack", "predict_target", "proxy_a_distance",
+    "save_da_model", "score_candidates", "source_target_split",
 ]

@@ -126,6 +126,9 @@ class BaseAdapter(TransformerMixin, BaseEstimator):
         if X.shape[1] != self.n_features_in_:
             raise DataError(f"X: {X.shape[1]} features, the adapter was fitted on "
                             f"{self.n_features_in_}")
+        if getattr(self, "target_only_", False) and np.any(sample_domain > 0):
+            raise DataError(f"{type(self).__name__}: loaded from a model folder, it maps target "
+                            "samples only")
         return self._transform(X, sample_domain)
 
     def _transform(self, X, sample_domain):
@@ -133,6 +136,31 @@ class BaseAdapter(TransformerMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "n_features_in_")
+
+    # -- model files (no pickle): what mapping NEW target samples needs ---------------------
+    def _export_state(self) -> tuple[dict, dict]:
+        """``(arrays, meta)``: named numpy arrays and JSON-able values that ``transform`` needs
+        for target samples. Reweighting adapters leave features unchanged: nothing to store.
+        Subclasses that map target samples override :meth:`_target_state`."""
+        check_is_fitted(self)
+        return self._target_state()
+
+    def _target_state(self) -> tuple[dict, dict]:
+        if self.reweights:
+            return {}, {}
+        raise NotImplementedError(f"{type(self).__name__} cannot be written to a model folder")
+
+    def _load_state(self, arrays: dict, meta: dict) -> None:
+        """Inverse of :meth:`_target_state`: set the fitted attributes it saved."""
+
+    @classmethod
+    def _from_state(cls, arrays: dict, meta: dict, n_features_in: int):
+        """Rebuild a fitted adapter from :meth:`_export_state`; it maps target samples only."""
+        obj = cls()
+        obj.n_features_in_ = int(n_features_in)
+        obj.target_only_ = True
+        obj._load_state(arrays, meta)
+        return obj
 
 
 class DAEstimator(ClassifierMixin, BaseEstimator):

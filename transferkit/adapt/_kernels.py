@@ -72,6 +72,28 @@ class KernelMap:
         self.dim_ = m if self.approx == "rff" else self.proj_.shape[1]
         return self
 
+    _ARRAYS = ("W_", "b_", "landmarks_", "proj_")
+
+    def export_state(self) -> tuple[dict, dict]:
+        """``(arrays, meta)`` of the fitted map (see :meth:`from_state`)."""
+        arrays = {k.rstrip("_"): getattr(self, k) for k in self._ARRAYS if hasattr(self, k)}
+        meta = {"kernel": self.kernel, "approx": self.approx, "dim": int(self.dim_)}
+        if hasattr(self, "gamma_"):
+            meta["gamma"] = float(self.gamma_)
+        return arrays, meta
+
+    @classmethod
+    def from_state(cls, arrays: dict, meta: dict) -> KernelMap:
+        """Rebuild a fitted map from :meth:`export_state`."""
+        obj = cls(kernel=meta["kernel"], approx=meta["approx"])
+        obj.dim_ = int(meta["dim"])
+        if "gamma" in meta:
+            obj.gamma_ = float(meta["gamma"])
+        for k in cls._ARRAYS:
+            if k.rstrip("_") in arrays:
+                setattr(obj, k, arrays[k.rstrip("_")])
+        return obj
+
     def transform(self, X):
         X = np.asarray(X, dtype=np.float64)
         if self.kernel == "linear":

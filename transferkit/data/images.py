@@ -8,6 +8,8 @@ Layouts accepted::
 Scanning opens each file's header only (no pixel decode): zero-byte files, files that are not
 images, decompression bombs and (PNG/JPEG) truncated files are skipped and listed in
 ``Dataset.skipped``, or raise :class:`~transferkit.errors.DataError` with ``strict=True``.
+Byte-identical files in different class folders (ambiguous label) are all skipped:
+``duplicate of <other path> in class <c>``.
 :func:`read_image` decodes fully and raises ``DataError`` on any damage; it never returns grey
 pixels for a truncated file.
 """
@@ -25,6 +27,7 @@ import numpy as np
 
 from ..errors import DataError
 from .dataset import Dataset, Skipped
+from .duplicates import drop_cross_class_duplicates
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -281,6 +284,13 @@ def scan_image_folder(
             skipped.append(Skipped(cdir, "empty class folder"))
     if not records:
         raise DataError(f"{root}: no readable images found")
+    n_skipped = len(skipped)
+    records = drop_cross_class_duplicates(records, skipped)
+    if strict and len(skipped) > n_skipped:
+        s = min(skipped[n_skipped:], key=lambda k: k.path)
+        raise DataError(f"{s.path}: {s.reason}")
+    if not records:
+        raise DataError(f"{root}: every image is a duplicate of one in another class folder")
     classes = sorted({c for _, c, _ in records})
     if len(classes) < 2:
         raise DataError(

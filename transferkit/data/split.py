@@ -74,6 +74,11 @@ def _take(ds: Dataset, idx: np.ndarray, n_take: int, seed: int, what: str):
         )
     else:  # too few samples for scikit-learn: deterministic proportional allocation
         taken = idx[_allocate(y, n_take, seed)]
+        if len(taken) < n_take:  # every class must keep a training sample
+            raise DataError(
+                f"{ds.source or 'dataset'}: val_size + test_size leave no training samples for "
+                f"some classes ({n_take} {what} samples asked, {len(taken)} possible)"
+            )
         rest = np.setdiff1d(idx, taken)
     return np.sort(rest), np.sort(taken)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelFileError, TransferkitError
-from ..io import load_tensors, read_json, save_tensors_atomic, write_json_atomic
+from ..io import load_tensors, read_json, save_tensors_atomic, sweep_stale_temp, write_json_atomic
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 1
@@ -66,6 +66,7 @@ def save_model(out, model, *, backbone: str, backbone_config: dict, head_spec: d
     """
     out = check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale_temp(out.parent, target=out.name)  # temp folders of killed earlier writes
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     cfg = {
         "format": FORMAT,

@@ -2,8 +2,9 @@
 
 from .coral import CORAL
 from .jda import BDA, JDA
+from .meda import MEDA
 from .scaling import DomainStandardScaler
 from .subspace import SubspaceAlignment
 from .tca import TCA
 
-__all__ = ["BDA", "CORAL", "DomainStandardScaler", "JDA", "SubspaceAlignment", "TCA"]
+__all__ = ["BDA", "CORAL", "DomainStandardScaler", "JDA", "MEDA", "SubspaceAlignment", "TCA"]

@@ -53,5 +53,9 @@ class CORAL(BaseAdapter):
     def _transform(self, X, sample_domain):
         out = X.copy()
         src = sample_domain > 0
-        out[src] = X[src] @ self.A_
+        if src.any():
+            out[src] = X[src] @ self.A_
         return out
+
+    def _target_state(self):
+        return {}, {}  # target samples are left unchanged: nothing to store

@@ -43,6 +43,17 @@ class SubspaceAlignment(BaseAdapter):
     def _transform(self, X, sample_domain):
         out = np.empty((X.shape[0], self.n_components_))
         src = sample_domain > 0
-        out[src] = (X[src] - self.mean_source_) @ self.source_map_
+        if src.any():
+            out[src] = (X[src] - self.mean_source_) @ self.source_map_
         out[~src] = (X[~src] - self.mean_target_) @ self.target_map_
         return out
+
+    def _target_state(self):
+        # target samples only need the target PCA mean and basis
+        return ({"mean_target": self.mean_target_, "target_map": self.target_map_},
+                {"n_components": int(self.n_components_)})
+
+    def _load_state(self, arrays, meta):
+        self.mean_target_ = arrays["mean_target"]
+        self.target_map_ = arrays["target_map"]
+        self.n_components_ = int(meta["n_components"])

@@ -111,3 +111,15 @@ class TCA(BaseAdapter):
     def _transform(self, X, sample_domain):
         Z = self._map(X) @ self.components_
         return l2_rows(Z) if self.normalize else Z
+
+    def _target_state(self):
+        arrays, meta = self.kmap_.export_state()
+        arrays = {f"kmap.{k}": v for k, v in arrays.items()}
+        arrays["components"] = self.components_
+        return arrays, {"kmap": meta, "normalize": bool(self.normalize)}
+
+    def _load_state(self, arrays, meta):
+        self.normalize = bool(meta["normalize"])
+        self.kmap_ = KernelMap.from_state(
+            {k[5:]: v for k, v in arrays.items() if k.startswith("kmap.")}, meta["kmap"])
+        self.components_ = arrays["components"]

@@ -80,3 +80,33 @@ class TrAdaBoost(ClassifierMixin, BaseEstimator):
 
     def predict(self, X, sample_domain=None):
         return self.classes_[np.argmax(self.predict_proba(X), 1)]
+
+    # -- model files (no pickle) ------------------------------------------------------------
+    def _export_state(self) -> tuple[dict, dict]:
+        """``(arrays, meta)``: the vote weights and every kept round's logistic regression."""
+        from ..modelfile import export_classifier
+
+        arrays = {"classes": np.asarray(self.classes_),
+                  "estimator_weights": np.asarray(self.estimator_weights_, dtype=np.float64)}
+        metas = []
+        for i, est in enumerate(self.estimators_):
+            a, m = export_classifier(est)
+            arrays.update({f"round{i}.{k}": v for k, v in a.items()})
+            metas.append(m)
+        return arrays, {"rounds": metas, "n_features_in": int(self.n_features_in_)}
+
+    @classmethod
+    def _from_state(cls, arrays: dict, meta: dict, n_features_in: int | None = None):
+        """Rebuild a fitted TrAdaBoost from :meth:`_export_state`."""
+        from ..modelfile import rebuild_classifier
+
+        obj = cls()
+        obj.classes_ = arrays["classes"]
+        obj.estimator_weights_ = arrays["estimator_weights"]
+        obj.estimators_ = []
+        for i, m in enumerate(meta["rounds"]):
+            pre = f"round{i}."
+            obj.estimators_.append(rebuild_classifier(
+                {k[len(pre):]: v for k, v in arrays.items() if k.startswith(pre)}, m))
+        obj.n_features_in_ = int(meta["n_features_in"])
+        return obj

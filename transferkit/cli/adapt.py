@@ -1,0 +1,67 @@
+"""``transferkit adapt``: labelled source + unlabelled target -> a DA model folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import JsonOpt, console, emit_json
+
+
+def adapt(
+    source: Path = typer.Option(..., "--source", help="Labelled source data: image folder, CSV/TSV, .npz/.npy arrays."),
+    target: Path = typer.Option(..., "--target", help="Target data (labels, if any, are not used for fitting)."),
+    out: Path = typer.Option(..., "--out", "-o", help="DA model folder to write (weights.safetensors + config.json)."),
+    method: str = typer.Option("auto", "--method", "-m", help="auto (label-free selection), none (source only), or a method: coral, sa, tca, jda, bda, kmm, kliep, domain_classifier."),
+    backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Feature backbone, or none to use array inputs as features."),
+    scorer: str = typer.Option("iwv", "--scorer", help="Label-free scorer for --method auto: iwv, dev or snd."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
+    cache_dir: Path = typer.Option(None, "--cache-dir", help="Feature cache folder."),
+    text_column: str = typer.Option(None, "--text-column", help="Text column of CSV/TSV data."),
+    label_column: str = typer.Option(None, "--label-column", help="Label column of CSV/TSV data."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Adapt a classifier from a labelled source domain to an unlabelled target domain."""
+    from ..adapt import adapt as adapt_api
+
+    r = adapt_api(str(source), str(target), method=method, backbone=backbone, out=str(out),
+                  scorer=scorer, seed=seed, cache_dir=cache_dir, progress=progress and not json_out,
+                  text_column=text_column, label_column=label_column)
+    d = r.to_dict()
+    if json_out:
+        emit_json(d)
+        return
+    c = console()
+    rep = r.report
+    c.print(f"method: [bold]{r.method}[/] ({rep.get('selection', '')}); {r.n_source} source, "
+            f"{r.n_target} target samples; backbone {r.backbone}")
+    scores = rep.get("candidate_scores")
+    if scores:
+        c.print(f"label-free candidate scores ({scorer}, higher is better):")
+        for name, v in sorted(scores.items(), key=lambda kv: -kv[1]):
+            mark = "  <- chosen" if name == r.method else ""
+            c.print(f"  {name:<18} {v:.4f}{mark}")
+    before, after = rep.get("distances_before", {}), rep.get("distances_after", {})
+    if before:
+        c.print("domain distance   before    after")
+        for k in before:
+            b, a = before[k], after.get(k)
+            c.print(f"  {k:<15} {_num(b):>8} {_num(a):>8}")
+    if r.target_accuracy is not None:
+        c.print(f"target accuracy {r.target_accuracy:.4f} on {r.n_target_scored} samples "
+                "(target labels used only for this report)")
+    if r.skipped:
+        c.print(f"[yellow]skipped {len(r.skipped)} file(s):[/]")
+        for s in r.skipped:
+            c.print(f"  {s['path']}: {s['reason']}")
+    c.print(f"model folder: {r.out}")
+
+
+def _num(v) -> str:
+    return f"{v:.4f}" if isinstance(v, int | float) else str(v)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("adapt")(adapt)
