@@ -41,6 +41,7 @@ from transferkit.adapt import (  # noqa: E402
     JDA,
     KLIEP,
     KMM,
+    MEDA,
     TCA,
     DeepEmbeddedValidation,
     DomainAwareSplit,
@@ -73,13 +74,14 @@ OURS = {
     "tca_rbf": lambda: TCA(n_components=100, mu=0.1, kernel="rbf", n_kernel_components=500),
     "jda": lambda: JDA(n_components=100, mu=0.1, n_iter=10, estimator=lr(10.0)),
     "bda": lambda: BDA(n_components=100, mu=0.1, n_iter=10, estimator=lr(10.0)),
+    "meda": lambda: MEDA(),
     "kmm": lambda: KMM(),
     "kliep": lambda: KLIEP(),
     "domain_classifier": lambda: DomainClassifierWeights(),
 }
 # peers' TCA builds an n x n kernel (about 30 s a pair here): run it with LR only
 PEER_LR_ONLY = {"tca"}
-SELECT_FROM = ["none", "coral", "sa", "tca", "jda", "kmm", "domain_classifier"]
+SELECT_FROM = ["none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier"]
 SCORERS = {"dev": DeepEmbeddedValidation(), "iwv": ImportanceWeightedScorer(),
            "snd": SoftNeighborhoodDensity()}
 

@@ -22,6 +22,7 @@ SUITES = {
     "office": "bench.recipes_office",        # issue 3: the ladder per Office-Caltech-10 domain
     "advise": "bench.advise_validation",     # issue 4: advice vs measured accuracy
     "da_shallow": "bench.da_shallow",        # issue 5: shallow DA vs skada / ADAPT
+    "da_deep": "bench.da_deep",              # issue 6: deep DA (DAN/DANN/CDAN/MCC) vs skada deep
     "fuzz": "bench.fuzz_readers",            # issue 7: fuzzing the image and CSV readers
 }
 

@@ -166,3 +166,20 @@ def test_adapt_image_folders_efficientnet(tmp_path):
     assert abs(ev["accuracy"] - r.target_accuracy) < 1e-9
     print(f"image adapt: {secs:.1f} s, target accuracy {r.target_accuracy:.3f}")
     assert secs < 120  # about 20-40 s on an idle 2-core machine
+
+
+@pytest.mark.parametrize("method", ["mcc", "meda"])
+def test_adapt_deep_and_meda_model_folders_predict(domains, tmp_path, method):
+    """A deep method (adaptor network) and MEDA (kernel state) through the library call, the
+    model folder and ``transferkit.load``: reloaded predictions equal the fitted model's."""
+    import transferkit
+    from transferkit.adapt import adapt
+
+    out = tmp_path / "m"
+    r = adapt(domains / "source.npz", domains / "target.npz", method=method, backbone="none",
+              out=out, progress=False)
+    assert r.method == method and r.report["target_labels_used"] is False
+    assert r.target_accuracy is not None  # scored against the .npz labels, report only
+    X = np.load(domains / "new.npz")["X"]
+    loaded = transferkit.load(out)
+    np.testing.assert_allclose(loaded.predict_proba(X), r.predictor.predict_proba(X), atol=1e-6)

@@ -15,7 +15,7 @@ from .scorers import get_scorer
 from .selection import DomainAwareSplit, score_candidates
 
 # candidates tried by method='auto' (source-only is always one of them)
-AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "kmm", "domain_classifier")
+AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier")
 
 
 def _estimator(seed, C=1.0):
@@ -82,6 +82,9 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=No
         for c in names:
             if c != "none" and c not in list_methods():
                 raise DataError(f"candidates: unknown method {c!r}")
+        # methods with an n x n kernel (meda) are left out of 'auto' past their size limit
+        names = [c for c in names if c == "none"
+                 or len(X) <= getattr(make_adapter(c, seed), "max_samples", len(X))]
         cands = {c: make_da_pipeline(make_adapter(c, seed), est) for c in names}
         sc = get_scorer(scorer)
         scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))

@@ -151,6 +151,15 @@ SHALLOW = ("auto", "none", *[m for m in list_methods() if m != "tradaboost"])
 RUNNERS: dict[str, Callable[[AdaptJob], dict]] = {name: _run_shallow for name in SHALLOW}
 
 
+def _add_deep_runners() -> None:
+    from .deep.runner import DEEP_CLI_METHODS, run_deep_job
+
+    RUNNERS.update({m: run_deep_job for m in DEEP_CLI_METHODS})
+
+
+_add_deep_runners()
+
+
 def available_methods() -> list[str]:
     return list(RUNNERS)
 

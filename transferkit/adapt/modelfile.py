@@ -99,6 +99,10 @@ def export_pipeline(model) -> tuple[dict, dict]:
     returned by :func:`~transferkit.adapt.adapt_features`) or a fitted TrAdaBoost."""
     arrays: dict = {}
     meta: dict = {"scaler": False, "adapter": None}
+    if type(model).__name__ == "DeepDA":  # deep DA: the network's tensors + its JSON config
+        arrays.update({f"deep.{k}": v.numpy() for k, v in model.state_dict().items()})
+        meta.update(deep=model.to_config(), n_features_in=int(model.n_features_in_))
+        return arrays, meta
     scaler = getattr(model, "scaler_", None)
     if scaler is not None:
         arrays["scaler.mean"] = np.asarray(scaler.mean_, dtype=np.float64)
@@ -159,6 +163,11 @@ def rebuild_pipeline(arrays: dict, meta: dict) -> DAModel:
 
     from ._registry import get_method
 
+    if "deep" in meta:
+        from .deep import DeepDA
+
+        net = DeepDA.from_state(meta["deep"], _part(arrays, "deep."))
+        return DAModel(None, None, net, int(meta["n_features_in"]))
     scaler = None
     if meta["scaler"]:
         scaler = StandardScaler()

@@ -13,7 +13,7 @@ def adapt(
     source: Path = typer.Option(..., "--source", help="Labelled source data: image folder, CSV/TSV, .npz/.npy arrays."),
     target: Path = typer.Option(..., "--target", help="Target data (labels, if any, are not used for fitting)."),
     out: Path = typer.Option(..., "--out", "-o", help="DA model folder to write (weights.safetensors + config.json)."),
-    method: str = typer.Option("auto", "--method", "-m", help="auto (label-free selection), none (source only), or a method: coral, sa, tca, jda, bda, kmm, kliep, domain_classifier."),
+    method: str = typer.Option("auto", "--method", "-m", help="auto (label-free selection), none (source only), or a method: coral, sa, tca, jda, bda, meda, kmm, kliep, domain_classifier; deep (small adaptor network on the features): dan, dann, cdan, cdan_e, mcc."),
     backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Feature backbone, or none to use array inputs as features."),
     scorer: str = typer.Option("iwv", "--scorer", help="Label-free scorer for --method auto: iwv, dev or snd."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),

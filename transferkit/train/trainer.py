@@ -139,6 +139,8 @@ def to_device(x, device: torch.device, channels_last: bool = False):
         return x
     if isinstance(x, dict):
         return {k: to_device(v, device, channels_last) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):  # e.g. a two-domain batch (source, target)
+        return type(x)(to_device(v, device, channels_last) for v in x)
     return x
 
 
@@ -164,6 +166,9 @@ class Trainer:
         after every optimiser step.
     monitor : validation metric that defines the best epoch ('accuracy', 'macro_f1', 'loss').
     keep_best : at the end of ``fit`` load the weights of the best epoch.
+    compute_loss : optional callable(model, xb, yb) -> (logits for ``yb``, scalar loss) that
+        replaces ``loss_fn(model(xb), yb)`` for training batches (e.g. domain adaptation with
+        a (source, target) batch); evaluation still calls ``model(xb)``.
     """
 
     def __init__(
@@ -178,6 +183,7 @@ class Trainer:
         scheduler_factory: Callable | None = None,
         monitor: str = "accuracy",
         keep_best: bool = True,
+        compute_loss: Callable | None = None,
     ):
         self.model = model
         self.loss_fn = loss_fn
@@ -189,6 +195,7 @@ class Trainer:
         self.scheduler_factory = scheduler_factory
         self.monitor = monitor
         self.keep_best = keep_best
+        self.compute_loss = compute_loss
 
     # --- events ---------------------------------------------------------------------------
     def run_event(self, event: str) -> None:
@@ -204,6 +211,10 @@ class Trainer:
         return torch.autocast(self.device_.type, dtype=dtype)
 
     def _forward_loss(self, xb, yb):
+        if self.compute_loss is not None:
+            with self._autocast():
+                out, loss = self.compute_loss(self.model, xb, yb)
+            return out.float(), loss.float()
         with self._autocast():
             out = self.model(xb)
         return out.float(), self.loss_fn(out.float(), yb)

@@ -1,0 +1,70 @@
+"""Label-free choice of the trade-off weight (and/or epochs) of a deep DA method.
+
+The source is split once into train / held-out validation (stratified); every target sample
+is in both. Each grid point is fitted on the training part and scored by a label-free scorer
+of :mod:`transferkit.adapt.scorers` (DEV by default; IWV, SND) on the held-out source plus
+the target. Target labels are never read: they are not even passed in.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ...errors import DataError
+from ..scorers import get_scorer
+from ..selection import DomainAwareSplit
+
+DEFAULT_GRID = {"trade_off": (0.1, 0.3, 1.0)}
+
+
+def _grid_points(grid: dict) -> list[dict]:
+    keys = sorted(grid)
+    return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*(grid[k] for k in keys))]
+
+
+def select_deep(estimator, X, y, sample_domain, scorer="dev", grid=None, seed=0,
+                test_size=0.3, refit=True):
+    """Fit ``estimator`` (a :class:`DeepDA`) at each point of ``grid``; keep the best by
+    ``scorer``; refit it on all data.
+
+    Parameters
+    ----------
+    estimator : unfitted DeepDA carrying the fixed parameters.
+    X, y, sample_domain : skada convention; target labels must be masked (-1).
+    scorer : 'dev' | 'iwv' | 'snd' (IWV needs 2-D inputs: feature mode only).
+    grid : ``{param: values}``, default ``{'trade_off': (0.1, 0.3, 1.0)}``.
+
+    Returns
+    -------
+    (fitted estimator, info) with ``info = {'scorer', 'grid', 'scores', 'chosen',
+    'target_labels_used': False}``; ``scores`` lists ``{'params', 'score'}`` per grid point.
+    """
+    from sklearn.base import clone
+
+    X = np.asarray(X)
+    y = np.asarray(y).copy()
+    sd = np.asarray(sample_domain).astype(int)
+    y[sd < 0] = -1  # never look at target labels, even if given
+    if scorer == "iwv" and X.ndim != 2:
+        raise DataError("scorer: 'iwv' needs 2-D features; use 'dev' or 'snd' end-to-end")
+    grid = dict(grid or DEFAULT_GRID)
+    points = _grid_points(grid)
+    if not points:
+        raise DataError("grid: empty")
+    sc = get_scorer(scorer)
+    tr, te = next(DomainAwareSplit(1, test_size=test_size, random_state=seed).split(X, y))
+    scores = []
+    for params in points:
+        est = clone(estimator).set_params(**params).fit(X[tr], y[tr], sd[tr])
+        val = sc(est, X[te], y[te], sample_domain=sd[te])
+        scores.append({"params": params, "score": float(val) if np.isfinite(val) else -np.inf})
+    best = max(range(len(points)), key=lambda i: scores[i]["score"])
+    chosen = points[best]
+    info = {"scorer": scorer, "grid": {k: list(v) for k, v in grid.items()}, "scores": scores,
+            "chosen": chosen, "target_labels_used": False}
+    final = clone(estimator).set_params(**chosen)
+    if refit:
+        final.fit(X, y, sd)
+    return final, info
