@@ -288,10 +288,18 @@ def main():
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--skip-text", action="store_true")
     ap.add_argument("--amazon-domains", default="books,dvd,electronics,kitchen")
+    ap.add_argument("--only-timing", action="store_true",
+                    help="rerun only the cold/warm timing (--time-images N) into the saved results")
     args = ap.parse_args()
     import torch
 
     torch.set_num_threads(2)
+    if args.only_timing:
+        res = json.loads((OUT / "advise_validation.json").read_text())
+        res["timing"] = timing(args.time_images)
+        save(res)
+        print(json.dumps(res["timing"], indent=1))
+        return
     cache = args.cache_dir or str(Path(tempfile.gettempdir()) / "tk_advise_bench_cache")
     res = {"per_task": args.per_task, "per_task_text": args.per_task_text, "image": [], "text": [],
            "machine": f"{os.cpu_count()} CPUs (shared), torch {torch.__version__}, "

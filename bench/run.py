@@ -24,6 +24,7 @@ SUITES = {
     "da_shallow": "bench.da_shallow",        # issue 5: shallow DA vs skada / ADAPT
     "da_deep": "bench.da_deep",              # issue 6: deep DA (DAN/DANN/CDAN/MCC) vs skada deep
     "fuzz": "bench.fuzz_readers",            # issue 7: fuzzing the image and CSV readers
+    "da_sourcefree": "bench.da_sourcefree",  # issue 6: SHOT, AdaBN, TENT (source-free, test-time)
 }
 
 

@@ -93,11 +93,14 @@ def predictions_csv(ids, proba: np.ndarray, classes: list[str]) -> str:
     return buf.getvalue()
 
 
-def evaluate(model_dir: str | os.PathLike, data, *, text_column=None, label_column=None) -> dict:
+def evaluate(model_dir: str | os.PathLike, data, *, text_column=None, label_column=None,
+             adapt: str | None = None) -> dict:
     """Accuracy, macro-F1 and confusion matrix of a model folder on labelled data.
 
     The data's class names must be among the model's; a label the model never saw is an
     error that names it (a model cannot be scored on a class it cannot predict).
+    ``adapt='adabn'|'tent'`` adapts a copy of the model to the data's inputs first (test-time
+    adaptation: the labels are used only for scoring).
     """
     from sklearn.metrics import confusion_matrix, f1_score
 
@@ -110,6 +113,10 @@ def evaluate(model_dir: str | os.PathLike, data, *, text_column=None, label_colu
     if unseen:
         raise DataError(f"{ds.source or 'data'}: label(s) {', '.join(map(repr, unseen))} were never seen by the "
                         f"model (it knows {', '.join(predictor.classes)})")
+    if adapt:
+        from .adapt.tta import adapt_predictor
+
+        predictor = adapt_predictor(predictor, ds, method=adapt)
     index = {c: i for i, c in enumerate(predictor.classes)}
     y = np.asarray([index[ds.classes[k]] for k in ds.y])
     proba = predictor.predict_proba(ds)
@@ -119,6 +126,7 @@ def evaluate(model_dir: str | os.PathLike, data, *, text_column=None, label_colu
         "model": str(model_dir),
         "data": str(ds.source),
         "n": int(len(y)),
+        "adapt": adapt,
         "accuracy": float((pred == y).mean()),
         "macro_f1": float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)),
         "classes": predictor.classes,

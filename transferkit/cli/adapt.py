@@ -10,10 +10,12 @@ from ._common import JsonOpt, console, emit_json
 
 
 def adapt(
-    source: Path = typer.Option(..., "--source", help="Labelled source data: image folder, CSV/TSV, .npz/.npy arrays."),
+    source: Path = typer.Option(None, "--source", help="Labelled source data: image folder, CSV/TSV, .npz/.npy arrays (not with --method shot)."),
     target: Path = typer.Option(..., "--target", help="Target data (labels, if any, are not used for fitting)."),
     out: Path = typer.Option(..., "--out", "-o", help="DA model folder to write (weights.safetensors + config.json)."),
-    method: str = typer.Option("auto", "--method", "-m", help="auto (label-free selection), none (source only), or a method: coral, sa, tca, jda, bda, meda, kmm, kliep, domain_classifier; deep (small adaptor network on the features): dan, dann, cdan, cdan_e, mcc."),
+    method: str = typer.Option("auto", "--method", "-m", help="auto (label-free selection), none (source only), or a method: coral, sa, tca, jda, bda, meda, kmm, kliep, domain_classifier; deep (small adaptor network on the features): dan, dann, cdan, cdan_e, mcc; source-free (needs --model, no --source): shot."),
+    model: Path = typer.Option(None, "--model", help="Trained model folder (from `transferkit fit`) to adapt without source data (--method shot)."),
+    epochs: int = typer.Option(10, "--epochs", help="SHOT epochs over the target data."),
     backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Feature backbone, or none to use array inputs as features."),
     scorer: str = typer.Option("iwv", "--scorer", help="Label-free scorer for --method auto: iwv, dev or snd."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
@@ -24,6 +26,15 @@ def adapt(
     json_out: bool = JsonOpt,
 ) -> None:
     """Adapt a classifier from a labelled source domain to an unlabelled target domain."""
+    from ..errors import TransferkitError
+
+    if method == "shot":
+        return _shot(model, source, target, out, epochs, seed, progress, json_out)
+    if model is not None:
+        raise TransferkitError("--model is for source-free adaptation (--method shot); other "
+                               "methods take --source")
+    if source is None:
+        raise TransferkitError("--source is required (or --method shot --model M)")
     from ..adapt import adapt as adapt_api
 
     r = adapt_api(str(source), str(target), method=method, backbone=backbone, out=str(out),
@@ -57,6 +68,26 @@ def adapt(
         for s in r.skipped:
             c.print(f"  {s['path']}: {s['reason']}")
     c.print(f"model folder: {r.out}")
+
+
+def _shot(model, source, target, out, epochs, seed, progress, json_out) -> None:
+    """Source-free: SHOT adapts a trained model folder to the target, writing a new folder."""
+    from ..errors import TransferkitError
+
+    if model is None:
+        raise TransferkitError("--method shot needs --model (a model folder from `transferkit fit`)")
+    if source is not None:
+        raise TransferkitError("--method shot is source-free: give --model, not --source")
+    from ..adapt.sourcefree import shot
+
+    res = shot(str(model), str(target), out=str(out), epochs=epochs, seed=seed,
+               progress=progress and not json_out)
+    if json_out:
+        emit_json(res.to_dict())
+        return
+    console().print(f"SHOT (source-free) adapted {model} to {target} in "
+                    f"{res.timings.get('total_s', 0):.0f} s; no target labels used")
+    console().print(f"model folder: {res.out}")
 
 
 def _num(v) -> str:

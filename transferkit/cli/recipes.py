@@ -89,18 +89,22 @@ def predict(
     inputs: list[str] = typer.Argument(..., help="Image files/folders, CSV/TSV files of texts, or .npy/.npz arrays."),
     out: Path = typer.Option(None, "--out", "-o", help="CSV file to write (default: print to stdout)."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of CSV inputs."),
-    adapt: str = typer.Option(None, "--adapt", help="Test-time adaptation: 'adabn' or 'tent' (when available)."),
+    adapt: str = typer.Option(None, "--adapt", help="Test-time adaptation on the given inputs before predicting: 'adabn' (target BatchNorm statistics) or 'tent' (entropy minimisation of the normalisation layers)."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Predict classes with probabilities; writes CSV (input, prediction, confidence, p_<class>...)."""
-    from ..errors import TransferkitError
     from ..inference import collect_inputs, load, predictions_csv
     from ..io import write_text_atomic
 
-    if adapt:
-        raise TransferkitError(f"--adapt {adapt}: test-time adaptation is not available in this version")
     predictor = load(model)
     x, ids = collect_inputs(inputs, predictor.preprocessing["modality"], text_column)
+    if adapt:
+        from ..adapt.tta import adapt_predictor
+
+        predictor = adapt_predictor(predictor, x, method=adapt)
+        note = predictor.config["adaptation"].get("note")
+        if note:
+            console(stderr=True).print(f"note: {note}")
     proba = predictor.predict_proba(x)
     if json_out:
         emit_json([{"input": i, "prediction": predictor.classes[int(p.argmax())],
@@ -120,12 +124,13 @@ def evaluate(
     data: Path = typer.Argument(..., help="Labelled data in any format `fit` accepts."),
     text_column: str = typer.Option(None, "--text-column"),
     label_column: str = typer.Option(None, "--label-column"),
+    adapt: str = typer.Option(None, "--adapt", help="Test-time adaptation to the data first: adabn or tent (labels only score)."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Score a model folder on labelled data: accuracy, macro-F1, confusion matrix."""
     from ..inference import evaluate as evaluate_api
 
-    r = evaluate_api(model, data, text_column=text_column, label_column=label_column)
+    r = evaluate_api(model, data, text_column=text_column, label_column=label_column, adapt=adapt)
     if json_out:
         emit_json(r)
         return
