@@ -106,9 +106,10 @@ def test_unlabelled_target_and_library_call(tmp_path):
 
 def test_unknown_method_lists_available(domains, tmp_path):
     p = run("adapt", "--source", str(domains / "source.npz"), "--target", str(domains / "target.npz"),
-            "--method", "dann", "--backbone", "none", "--out", str(tmp_path / "m"), check=False)
+            "--method", "nope", "--backbone", "none", "--out", str(tmp_path / "m"), check=False)
     assert p.returncode == 2 and p.stderr.count("\n") == 1
-    assert "dann" in p.stderr and "available: auto, none" in p.stderr and "coral" in p.stderr
+    assert "nope" in p.stderr and "available: auto, none" in p.stderr and "coral" in p.stderr
+    assert "dann" in p.stderr and "mcc" in p.stderr  # deep methods are listed too
     assert not (tmp_path / "m").exists()
 
 

@@ -138,6 +138,9 @@ def test_evaluate_rejects_labels_the_model_never_saw(tiny_images, tmp_path):
     other = tmp_path / "other"
     shutil.copytree(tiny_images, other)
     shutil.copytree(other / "red", other / "green")
+    for f in (other / "green").iterdir():  # byte-identical copies across classes would be skipped
+        with open(f, "ab") as fh:
+            fh.write(b"\0")
     p = run("evaluate", str(model), str(other), check=False)
     assert p.returncode == 2 and "'green'" in p.stderr and "never seen" in p.stderr
 
