@@ -12,13 +12,14 @@ Goal: ``partial`` or ``full`` >= 0.99. Writes bench/results/recipes_digits.{json
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
+
+from bench._results import write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PEERS = {"majority": 0.101, "mlp_pixels": 0.983, "small_cnn": 0.986, "lite0_features_lr": 0.949}
@@ -74,12 +75,7 @@ def main(argv=None) -> dict:
 
 
 def _write(out: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    for name, text in (("recipes_digits.json", json.dumps(out, indent=2) + "\n"),
-                       ("recipes_digits.md", _markdown(out))):
-        tmp = RESULTS / f".{name}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, RESULTS / name)
+    write_results("recipes_digits", out, _markdown(out))
 
 
 def _markdown(r: dict) -> str:

@@ -12,12 +12,12 @@ after every domain, atomically, so a run cut short keeps the finished domains.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
 
+from bench._results import write_results
 from bench.da_data import SHARED
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -25,12 +25,7 @@ ROOT = SHARED / "data/office_caltech10/images"
 
 
 def _write(out: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    for name, text in (("recipes_office.json", json.dumps(out, indent=2) + "\n"),
-                       ("recipes_office.md", _markdown(out))):
-        tmp = RESULTS / f".{name}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, RESULTS / name)
+    write_results("recipes_office", out, _markdown(out))
 
 
 def _markdown(out: dict) -> str:

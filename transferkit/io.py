@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -227,3 +228,28 @@ def load_arrays(path: str | os.PathLike) -> dict:
     from safetensors.numpy import load_file
 
     return _load(path, load_file)
+
+
+@contextlib.contextmanager
+def atomic_folder(out: str | os.PathLike):
+    """Build a folder in a hidden temporary sibling, then swap it in for ``out``.
+
+    ``with atomic_folder(out) as tmp: ...`` writes into ``tmp``; on success an existing ``out``
+    is moved aside, ``tmp`` renamed to ``out`` and the old folder removed, so a reader sees the
+    old folder or the new one, never a mix. On any error (or a kill) ``out`` is untouched and
+    ``tmp`` removed (a killed run's leftover is swept by :func:`sweep_stale_temp`).
+    """
+    out = Path(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.time_ns()}")
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -20,15 +20,20 @@ temporary sibling and renamed into place; loading validates everything and raise
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError, ModelFileError, TransferkitError
-from ..io import load_arrays, read_json, save_arrays_atomic, sweep_stale_temp, write_json_atomic
+from ..io import (
+    atomic_folder,
+    load_arrays,
+    read_json,
+    save_arrays_atomic,
+    sweep_stale_temp,
+    write_json_atomic,
+)
 from ..train.modelfile import CONFIG, FORMAT, FORMAT_VERSION, check_out, versions
 
 KIND = "domain_adaptation"
@@ -216,20 +221,9 @@ def save_da_model(out, pipeline, *, backbone: str, backbone_config: dict | None,
         "weights": WEIGHTS,
         "tensors": {k: list(v.shape) for k, v in arrays.items()},
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         save_arrays_atomic(tmp / WEIGHTS, arrays, metadata={"format": FORMAT, "kind": KIND})
         write_json_atomic(tmp / CONFIG, cfg)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.time_ns()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -16,15 +16,20 @@ half-written model. Loading validates everything first and raises
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelFileError, TransferkitError
-from ..io import load_tensors, read_json, save_tensors_atomic, sweep_stale_temp, write_json_atomic
+from ..io import (
+    atomic_folder,
+    load_tensors,
+    read_json,
+    save_tensors_atomic,
+    sweep_stale_temp,
+    write_json_atomic,
+)
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 1
@@ -86,20 +91,9 @@ def save_model(out, model, *, backbone: str, backbone_config: dict, head_spec: d
         "tensors": {k: list(v.shape) for k, v in sd.items()},
         **(extra or {}),
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         save_tensors_atomic(tmp / WEIGHTS, sd, metadata={"format": FORMAT})
         write_json_atomic(tmp / CONFIG, cfg)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.time_ns()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
