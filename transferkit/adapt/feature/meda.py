@@ -124,30 +124,33 @@ class MEDA(BaseAdapter):
         K = _rbf(Z, Z, self.sigma2_)
         Y = np.zeros((ns + nt, len(classes)))
         Y[np.arange(ns), np.searchsorted(classes, ys)] = 1.0
-        L = _laplacian(Z, self.n_neighbors)
+        n = ns + nt
+        # constant across rounds: E K + rho L K + eta I (E selects the source rows)
+        base = self.rho * (_laplacian(Z, self.n_neighbors) @ K)
+        base[:ns] += K[:ns]
+        base[np.diag_indices(n)] += self.eta
+        # the MMD matrix is low rank, M = V diag(w) V^T with V = [e0, e_1..e_C]: M K costs
+        # O(C n^2) instead of O(n^3), and no n x n matrix M is ever formed
         e0 = np.r_[np.full(ns, 1.0 / ns), np.full(nt, -1.0 / nt)]
-        M0 = np.outer(e0, e0) * len(classes)
-        E = np.r_[np.ones(ns), np.zeros(nt)]
         yt = KNeighborsClassifier(1).fit(Z[:ns], ys).predict(Z[ns:])
         self.mu_history_ = []
         for _ in range(int(self.n_iter)):
-            N = np.zeros_like(M0)
-            for c in classes:
-                e = np.zeros(ns + nt)
+            V = np.zeros((n, len(classes) + 1))
+            V[:, 0] = e0
+            for j, c in enumerate(classes, start=1):
                 a, b = ys == c, yt == c
                 if a.any():
-                    e[:ns][a] = 1.0 / a.sum()
+                    V[:ns][a, j] = 1.0 / a.sum()
                 if b.any():
-                    e[ns:][b] = -1.0 / b.sum()
-                N += np.outer(e, e)
+                    V[ns:][b, j] = -1.0 / b.sum()
             mu = self._mu(Z, ns, ys, yt)
             self.mu_history_.append(mu)
-            M = (1 - mu) * M0 + mu * N
-            M /= max(np.linalg.norm(M), 1e-12)
-            A = E[:, None] * K + (self.lam * M + self.rho * L) @ K + self.eta * np.eye(ns + nt)
-            alpha = solve(A, Y, check_finite=False)
-            F = K @ alpha
-            yt = classes[F[ns:].argmax(1)]
+            w = np.r_[(1 - mu) * len(classes), np.full(len(classes), mu)]
+            G = V.T @ V
+            norm = np.sqrt(max(np.sum(np.outer(w, w) * G * G), 0.0))  # = ||V diag(w) V^T||_F
+            MK = (V * (w / max(norm, 1e-12))) @ (V.T @ K)
+            alpha = solve(base + self.lam * MK, Y, check_finite=False)
+            yt = classes[(K[ns:] @ alpha).argmax(1)]
         self.support_, self.alpha_ = Z, alpha
 
     def _mu(self, Z, ns, ys, yt):
