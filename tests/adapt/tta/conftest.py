@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-
-def make_images(n, seed, shift=False):
-    """Three classes of 28x28 grey images (a bar in one of three places), values in [0, 1];
-    the target domain is dimmer, offset and noisier."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 3
-    x = rng.uniform(0, 0.2, (n, 1, 28, 28)).astype(np.float32)
-    for i, c in enumerate(y):
-        x[i, 0, 4 + 8 * c: 10 + 8 * c, 4:24] += 0.8
-    if shift:
-        x = np.clip(0.5 * x + 0.3 + rng.normal(0, 0.05, x.shape), 0, 1).astype(np.float32)
-    return x, y
+from ..lenet_data import lenet_predictor, make_images
 
 
 def make_predictor(seed=0, n_classes=3):
     """A LeNet + linear head with random weights whose BatchNorm statistics are the source's."""
-    import torch
-
-    from transferkit.adapt.tta import reestimate_batchnorm_
-    from transferkit.train.model import new_classifier
-    from transferkit.train.modelfile import Predictor
-    from transferkit.zoo import create_backbone
-
-    torch.manual_seed(seed)
-    bb = create_backbone("lenet", pretrained=False)
-    spec = {"type": "linear", "in_features": 256, "num_classes": n_classes, "dropout": 0.0}
-    model = new_classifier(bb, spec).eval()
-    prep = {"modality": "array", "shape": [1, 28, 28], "lo": 0.0, "hi": 1.0, "image_size": 28}
-    pred = Predictor(model, [f"c{i}" for i in range(n_classes)], prep,
-                     config={"backbone": "lenet", "head": spec})
-    xs, _ = make_images(128, seed=1)
-    from transferkit.adapt.tta import _common as C
-
-    ds = C.torch_target(pred, xs)
-    reestimate_batchnorm_(model, C.loader(pred, ds, 64))
-    return pred
+    return lenet_predictor(seed=seed, n_classes=n_classes)[0]
 
 
 @pytest.fixture
