@@ -82,10 +82,10 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=No
         for c in names:
             if c != "none" and c not in list_methods():
                 raise DataError(f"candidates: unknown method {c!r}")
+        adapters = {c: make_adapter(c, seed) for c in names}
         # methods with an n x n kernel (meda) are left out of 'auto' past their size limit
-        names = [c for c in names if c == "none"
-                 or len(X) <= getattr(make_adapter(c, seed), "max_samples", len(X))]
-        cands = {c: make_da_pipeline(make_adapter(c, seed), est) for c in names}
+        cands = {c: make_da_pipeline(a, est) for c, a in adapters.items()
+                 if len(X) <= getattr(a, "max_samples", len(X))}
         sc = get_scorer(scorer)
         scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
         best = max(scores, key=scores.get)
