@@ -288,6 +288,8 @@ def main():
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--skip-text", action="store_true")
     ap.add_argument("--amazon-domains", default="books,dvd,electronics,kitchen")
+    ap.add_argument("--backbones", default=",".join(IMAGE_BACKBONES),
+                    help="image backbones compared per task")
     ap.add_argument("--only-timing", action="store_true",
                     help="rerun only the cold/warm timing (--time-images N) into the saved results")
     args = ap.parse_args()
@@ -302,10 +304,15 @@ def main():
         return
     cache = args.cache_dir or str(Path(tempfile.gettempdir()) / "tk_advise_bench_cache")
     res = {"per_task": args.per_task, "per_task_text": args.per_task_text, "image": [], "text": [],
+           "backbones": args.backbones.split(","),
            "machine": f"{os.cpu_count()} CPUs (shared), torch {torch.__version__}, "
                       f"{platform.python_version()}"}
+    saved = OUT / "advise_validation.json"
+    if args.skip_text and saved.exists():  # keep the saved text tasks and timing
+        old = json.loads(saved.read_text())
+        res.update({k: old[k] for k in ("text", "per_task_text", "timing") if k in old})
     for name, ds in image_tasks(args.per_task):
-        res["image"].append(run_task(name, ds, IMAGE_BACKBONES, cache))
+        res["image"].append(run_task(name, ds, res["backbones"], cache))
         save(res)
     if not args.skip_text:
         for name, ds in text_tasks(args.per_task_text, args.amazon_domains.split(",")):
@@ -313,7 +320,7 @@ def main():
             save(res)
     res["calibration"] = calibration_extras()
     save(res)
-    if args.time_images:
+    if args.time_images and not (args.skip_text and "timing" in res):
         res["timing"] = timing(args.time_images)
     save(res)
     print(json.dumps(res["summary"], indent=1))

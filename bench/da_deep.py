@@ -3,13 +3,15 @@
     .venv/bin/python -m bench.da_deep                      # every part
     .venv/bin/python -m bench.da_deep --part digits --iters 500 --budget-s 1500 [--resume]
     .venv/bin/python -m bench.da_deep --part features      # office lite0 + amazon minilm
+    .venv/bin/python -m bench.da_deep --part features --feature-seeds --seeds 3   # + seeds 1, 2
     .venv/bin/python -m bench.da_deep --part peers         # skada deep DANN / MCC (.venv-bench)
 
 Parts:
 * digits: MNIST(test set, 10k)->USPS(full, 9,298) and back, LeNet from scratch, end-to-end;
   source-only vs DAN, DANN, CDAN, CDAN+E, MCC. The unlabelled target set is also the
   evaluation set (the transductive protocol of the papers). Seed 0 for every method; extra
-  seeds for source-only and the best method while the time budget lasts.
+  seeds for source-only and the best method (``--all-seeds``: every method) while the time
+  budget lasts.
 * features: 12 pairs of Office-Caltech-10 (efficientnet_lite0 features) and of Amazon
   reviews (minilm_l6 features): logistic regression source-only, the adaptor network
   source-only, each method, and one label-free-selected variant (DEV scorer, trade-off grid).
@@ -42,7 +44,7 @@ DATASETS = {
 METHODS = ("source_only", "dan", "dann", "cdan", "cdan_e", "mcc")
 FEATURE_SETTINGS = {"hidden": 256, "batch_size": 32, "lr": 0.01, "trade_off": 1.0}
 FEATURE_EPOCHS = {"office": 10, "amazon": 5}
-SELECT = {"method": "mcc", "scorer": "dev", "grid": {"trade_off": (0.1, 0.3, 1.0)}}
+SELECT = {"method": "mcc", "scorer": "dev"}  # grid: default_grid(epochs), trade-off x epochs
 
 
 # --- results file ----------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def _fmt(vals) -> str:
 
 # --- digits ----------------------------------------------------------------------------------
 def run_digits(iters: int, seeds: int, budget_s: float, batch_size: int = 32,
-               methods=METHODS, name="da_deep", resume=False) -> dict:
+               methods=METHODS, name="da_deep", resume=False, all_seeds=False) -> dict:
     from bench.digits_data import load_mnist_test, load_usps
     from transferkit.adapt.deep import DeepDA
 
@@ -84,7 +86,8 @@ def run_digits(iters: int, seeds: int, budget_s: float, batch_size: int = 32,
     prev = _load(name).get("digits") if resume else None
     if prev and prev["settings"]["iters"] == iters and prev["settings"]["batch_size"] == batch_size:
         out["runs"] = list(prev["runs"])  # continue a run (e.g. more seeds later)
-        out["elapsed_before_s"] = prev.get("elapsed_s")
+        log = prev.get("elapsed_log") or [prev.get(k) for k in ("elapsed_before_s", "elapsed_s")]
+        out["elapsed_log"] = [x for x in log if x]
     done = {(r["pair"], r["method"], r["seed"]) for r in out["runs"]}
     t_start = time.perf_counter()
 
@@ -115,16 +118,19 @@ def run_digits(iters: int, seeds: int, budget_s: float, batch_size: int = 32,
     means = {m: np.mean([r["accuracy"] for r in out["runs"] if r["method"] == m])
              for m in methods}
     best = max((m for m in methods if m != "source_only"), key=means.get)
-    out["extra_seed_methods"] = ["source_only", best]
+    extra = list(methods) if all_seeds else ["source_only", best]
+    out["extra_seed_methods"] = sorted(set(extra) | set(out.get("extra_seed_methods", [])),
+                                       key=list(methods).index)
     skipped = []
     for seed in range(1, seeds):
-        for (src, tgt), m in itertools.product(pairs, ["source_only", best]):
+        for (src, tgt), m in itertools.product(pairs, extra):
             if time.perf_counter() - t_start > budget_s:
                 skipped.append(f"{src}->{tgt} {m} seed {seed}")
                 continue
             one(src, tgt, m, seed)
     out["skipped_for_time"] = skipped
     out["elapsed_s"] = round(time.perf_counter() - t_start, 1)
+    out["elapsed_log"] = [*out.get("elapsed_log", []), out["elapsed_s"]]
     _save(name, "digits", out)
     return out
 
@@ -150,11 +156,13 @@ def _lr(Xs, ys, Xt, seed=0):
 
 def run_features(key: str, name="da_deep", methods=METHODS, select=True, merge=False) -> dict:
     """Every pair of ``key``; ``merge=True`` adds the new columns to the saved pairs."""
-    from transferkit.adapt.deep import DeepDA, select_deep
+    from transferkit.adapt.deep import DeepDA, default_grid, select_deep
 
     doms = _domains(key)
     epochs = FEATURE_EPOCHS[key]
-    settings = dict(FEATURE_SETTINGS, epochs=epochs, seed=0, select=SELECT if select else None)
+    grid = default_grid(epochs)
+    settings = dict(FEATURE_SETTINGS, epochs=epochs, seed=0,
+                    select=dict(SELECT, grid=grid) if select else None)
     rows = []
     res = {"settings": settings, "pairs": rows}
     old = {r["pair"]: r for r in _load(name).get(f"features_{key}", {}).get("pairs", [])}
@@ -179,7 +187,7 @@ def run_features(key: str, name="da_deep", methods=METHODS, select=True, merge=F
             base = DeepDA(method=SELECT["method"], epochs=epochs, random_state=0,
                           **FEATURE_SETTINGS)
             est, info = select_deep(base, X, y, sd, scorer=SELECT["scorer"],
-                                    grid=SELECT["grid"], seed=0)
+                                    grid=grid, seed=0)
             k = f"{SELECT['method']}_selected_{SELECT['scorer']}"
             row["accuracy"][k] = float((est.predict(Xt) == yt).mean())
             row["time_s"][k] = round(time.perf_counter() - t0, 2)
@@ -194,6 +202,57 @@ def run_features(key: str, name="da_deep", methods=METHODS, select=True, merge=F
                                                     row["accuracy"].items()), flush=True)
         _save(name, f"features_{key}", res)
     return res
+
+
+def run_feature_seeds(key: str, name="da_deep", seeds=3, methods=METHODS) -> dict:
+    """Seeds 1..seeds-1 of every method on the saved pairs of ``key`` (seed 0 is the main run);
+    stored per pair as ``seed_accuracy[method][seed]``; resumable, saved after each pair."""
+    from transferkit.adapt.deep import DeepDA
+
+    res = _load(name).get(f"features_{key}")
+    if not res:
+        raise SystemExit(f"features_{key}: run --part features first")
+    doms = _domains(key)
+    epochs = res["settings"]["epochs"]
+    for row in res["pairs"]:
+        s, t = row["pair"].split("->")
+        (Xs, ys), (Xt, yt) = doms[s], doms[t]
+        X = np.vstack([Xs, Xt])
+        y = np.r_[ys, -np.ones(len(Xt), dtype=np.int64)]
+        sd = np.r_[np.ones(len(Xs), dtype=int), -np.ones(len(Xt), dtype=int)]
+        seen = row.setdefault("seed_accuracy", {})
+        for m in methods:
+            per = seen.setdefault(m, {"0": row["accuracy"][m]})
+            for seed in range(1, seeds):
+                if str(seed) in per:
+                    continue
+                est = DeepDA(method=m, epochs=epochs, random_state=seed,
+                             **FEATURE_SETTINGS).fit(X, y, sd)
+                per[str(seed)] = float((est.predict(Xt) == yt).mean())
+        print(f"[{key} seeds] {row['pair']} " + " ".join(
+            f"{m}={np.mean(list(v.values())):.3f}" for m, v in seen.items()), flush=True)
+        _save(name, f"features_{key}", res)
+    return res
+
+
+def _seed_table(pairs: list) -> list[str]:
+    """12-pair mean accuracy per seed and method (spread over seeds)."""
+    if not pairs or not all("seed_accuracy" in r for r in pairs):
+        return []
+    methods = [m for m in METHODS if all(m in r["seed_accuracy"] for r in pairs)]
+    seeds = sorted(set.intersection(*[set(r["seed_accuracy"][m]) for r in pairs for m in methods]),
+                   key=int)
+    if len(seeds) < 2:
+        return []
+    L = ["Spread over seeds (mean of the pairs for each seed; the adaptor's initialisation, "
+         "batches and dropout change with the seed):", "",
+         "| method | " + " | ".join(f"seed {k}" for k in seeds) + " | mean (min-max) |",
+         "|---" * (len(seeds) + 2) + "|"]
+    for m in methods:
+        v = [float(np.mean([r["seed_accuracy"][m][k] for r in pairs])) for k in seeds]
+        L.append(f"| {m} | " + " | ".join(f"{x:.3f}" for x in v)
+                 + f" | {np.mean(v):.3f} ({min(v):.3f}-{max(v):.3f}) |")
+    return L + [""]
 
 
 # --- skada peer (runs inside .venv-bench) ----------------------------------------------------
@@ -282,6 +341,13 @@ def _mean_table(pairs: list, title: str) -> list[str]:
     return lines + [""]
 
 
+def _seed_note(dg: dict) -> str:
+    extra = dg.get("extra_seed_methods", [])
+    if set(METHODS) <= set(extra):
+        return "Every method is run with each seed (spread = min-max)."
+    return f"Seed 0 for every method; extra seeds only for {', '.join(extra)}."
+
+
 def render_md(data: dict) -> str:
     L = ["# Deep domain adaptation (transferkit.adapt.deep)", "",
          "Generated by `.venv/bin/python -m bench.da_deep`. No target labels are used for "
@@ -295,8 +361,7 @@ def render_md(data: dict) -> str:
               f"{s['iters']} SGD steps of {s['batch_size']} source + {s['batch_size']} target "
               f"images per run, lr {s['lr']}, trade-off {s['trade_off']}, {s['threads']} "
               "threads. MNIST = its 10k test set, USPS = all 9,298 images (resized 16->28). "
-              "Accuracy on the whole target set (transductive). Seed 0 for every method; "
-              f"extra seeds only for {', '.join(dg.get('extra_seed_methods', []))}.", "",
+              "Accuracy on the whole target set (transductive). " + _seed_note(dg), "",
               "| method | MNIST->USPS | USPS->MNIST | fit s/run |", "|---|---|---|---|"]
         for m in METHODS:
             cells = []
@@ -306,10 +371,10 @@ def render_md(data: dict) -> str:
             secs = [r["fit_s"] for r in dg["runs"] if r["method"] == m]
             if secs:
                 L.append(f"| {m} | {cells[0]} | {cells[1]} | {np.mean(secs):.0f} |")
-        if dg.get("elapsed_before_s"):
-            L += ["", f"Wall time: {dg['elapsed_before_s']:.0f} s for the seed-0 runs, then "
-                  f"{dg['elapsed_s']:.0f} s for the extra seeds (a second, resumed invocation; "
-                  "the machine was shared with other jobs, load average 7-13)."]
+        if len(dg.get("elapsed_log", [])) > 1:
+            L += ["", "Wall time per invocation (the first for seed 0, later ones resumed to add "
+                  "seeds; the machine was shared with other jobs): "
+                  + ", ".join(f"{x:.0f} s" for x in dg["elapsed_log"]) + "."]
         elif dg.get("elapsed_s"):
             L += ["", f"Wall time: {dg['elapsed_s']:.0f} s."]
         if dg.get("skipped_for_time"):
@@ -326,7 +391,18 @@ def render_md(data: dict) -> str:
                   f"max(n_s, n_t)/{s['batch_size']} steps), lr {s['lr']}, trade-off "
                   f"{s['trade_off']}, seed 0. `lr_source_only` = logistic regression on "
                   "pooled z-scored features.", ""]
+            sel = s.get("select")
+            if sel:
+                g = sel.get("grid") or {"trade_off": [0.1, 0.3, 1.0]}
+                L += [f"`{sel['method']}_selected_{sel['scorer']}`: {sel['method'].upper()} with "
+                      + " x ".join(f"{k} in {tuple(v)}" for k, v in g.items())
+                      + f" chosen by the label-free {sel['scorer'].upper()} scorer (30% of the "
+                      "source held out, no target labels), then refitted; the choice per pair: "
+                      + "; ".join(f"{r['pair']} " + ",".join(f"{k}={v}" for k, v in
+                                                            r.get("selected", {}).items())
+                                  for r in f["pairs"]) + ".", ""]
             L += _mean_table(f["pairs"], title)
+            L += _seed_table(f["pairs"])
         p = data.get(f"peers_{key}")
         if p:
             L += [f"Peer on the same features: {p['peer']}; {p['module']}; {p['optimizer']}; "
@@ -346,6 +422,10 @@ def main(argv=None) -> None:
     ap.add_argument("--select-only", action="store_true",
                     help="features: add only the label-free variant to the saved pairs")
     ap.add_argument("--resume", action="store_true", help="digits: keep finished runs")
+    ap.add_argument("--feature-seeds", action="store_true",
+                    help="features: add seeds 1..--seeds-1 of every method to the saved pairs")
+    ap.add_argument("--all-seeds", action="store_true",
+                    help="digits: every method gets --seeds seeds (default: source-only and the best)")
     ap.add_argument("--no-select", action="store_true", help="skip the label-free variant")
     ap.add_argument("--skada-worker", nargs=3, metavar=("KEY", "OUT", "EPOCHS"))
     a = ap.parse_args(argv)
@@ -357,14 +437,17 @@ def main(argv=None) -> None:
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", 1)))
     if a.part in ("all", "features"):
         for key in a.datasets.split(","):
-            if a.select_only:
+            if a.feature_seeds:
+                run_feature_seeds(key, a.name, a.seeds)
+            elif a.select_only:
                 run_features(key, a.name, methods=(), select=True, merge=True)
             else:
                 run_features(key, a.name, select=not a.no_select)
     if a.part in ("all", "peers"):
         run_peers("office", a.name)
     if a.part in ("all", "digits"):
-        run_digits(a.iters, a.seeds, a.budget_s, name=a.name, resume=a.resume)
+        run_digits(a.iters, a.seeds, a.budget_s, name=a.name, resume=a.resume,
+                   all_seeds=a.all_seeds)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from transferkit.adapt import (  # noqa: E402
     DomainAwareSplit,
     DomainClassifierWeights,
     ImportanceWeightedScorer,
+    ReverseValidation,
     SoftNeighborhoodDensity,
     SubspaceAlignment,
     make_da_pipeline,
@@ -83,7 +84,7 @@ OURS = {
 PEER_LR_ONLY = {"tca"}
 SELECT_FROM = ["none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier"]
 SCORERS = {"dev": DeepEmbeddedValidation(), "iwv": ImportanceWeightedScorer(),
-           "snd": SoftNeighborhoodDensity()}
+           "snd": SoftNeighborhoodDensity(), "rv": ReverseValidation()}
 
 
 def load_pairs(args):

@@ -20,6 +20,7 @@ RECIPES = {
     "partial": ("partial", {}),
     "full": ("full", {}),
     "scratch": ("scratch", {}),
+    "auto": ("auto", {}),  # what `transferkit advise` recommends (run with --backbone auto)
 }
 
 
@@ -36,6 +37,8 @@ def main(argv=None):
     ap.add_argument("--scratch-epochs", type=int, default=None)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "recipes_hymenoptera.json"))
     ap.add_argument("--precision", default=None)
+    ap.add_argument("--backbone", default="efficientnet_lite0",
+                    help="runs of another backbone are stored as <recipe>@<backbone>")
     args = ap.parse_args(argv)
 
     import torch
@@ -49,7 +52,7 @@ def main(argv=None):
     results.setdefault("runs", {})
     results.update({
         "data": "hymenoptera train -> val",
-        "backbone": "efficientnet_lite0",
+        "backbone": "efficientnet_lite0 (runs named <recipe>@<backbone> use another)",
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "python": platform.python_version(), "torch": torch.__version__},
     })
@@ -63,12 +66,15 @@ def main(argv=None):
         if args.precision and strategy != "extract":
             opts["precision"] = args.precision
         t0 = time.perf_counter()
-        res = fit(ds, backbone="efficientnet_lite0", strategy=strategy, progress=False, seed=0,
-                  **opts)
+        res = fit(ds, backbone=args.backbone, strategy=strategy, progress=False, seed=0, **opts)
         wall = time.perf_counter() - t0
         key = name if not args.precision else f"{name}-{args.precision}"
+        if args.backbone != "efficientnet_lite0":
+            key = f"{key}@{args.backbone}"
         results["runs"][key] = {
-            "strategy": strategy,
+            "backbone": res.backbone,
+            "strategy": res.strategy,
+            "advice": res.info.get("advice", {}).get("reason") if strategy == "auto" else None,
             "options": res.options,
             "val_accuracy": res.metrics.get("accuracy"),
             "val_macro_f1": res.metrics.get("macro_f1"),
@@ -78,11 +84,13 @@ def main(argv=None):
             "wall_s": round(wall, 1),
             "timings": res.timings,
             "trained_params": res.trained_params,
-            "info": res.info,
+            "info": {k: v for k, v in res.info.items() if k != "advice"},
         }
         print(name, json.dumps(results["runs"][key]["val_accuracy"]), f"{wall:.0f}s", flush=True)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        out_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        tmp = out_path.with_name(f".{out_path.name}.tmp")
+        tmp.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        os.replace(tmp, out_path)
 
 
 if __name__ == "__main__":

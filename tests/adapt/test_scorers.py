@@ -6,6 +6,7 @@ import pytest
 from transferkit.adapt import (
     DeepEmbeddedValidation,
     ImportanceWeightedScorer,
+    ReverseValidation,
     SoftNeighborhoodDensity,
 )
 from transferkit.adapt.scorers import get_scorer
@@ -78,6 +79,32 @@ def test_snd_prefers_consistent_clusters():
     snd = SoftNeighborhoodDensity()
     a, b = snd(Probs(clustered), X, y, sd), snd(Probs(scattered), X, y, sd)
     assert np.isfinite(a) and np.isfinite(b) and a > b
+
+
+def test_reverse_validation_scores_the_target_labelling():
+    """RV trains a clone on the pseudo-labelled target and checks it on the source labels:
+    a model that labels the target well scores high, a constant one 0; target labels unread."""
+    from sklearn.linear_model import LogisticRegression
+
+    from transferkit.adapt import CORAL, make_da_pipeline
+
+    rng = np.random.default_rng(0)
+    ys, yt = np.arange(200) % 2, np.arange(200) % 2
+    Xs = rng.normal(size=(200, 2)) + np.c_[ys * 3.0, np.zeros(200)]
+    Xt = rng.normal(size=(200, 2)) + np.c_[yt * 3.0, np.zeros(200)] + [0.5, 1.0]
+    X = np.vstack([Xs, Xt])
+    y = np.r_[ys, -np.ones(200, dtype=int)]
+    sd = np.r_[np.ones(200, dtype=int), -np.ones(200, dtype=int)]
+    rv = ReverseValidation()
+    good = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sd)
+    y_skewed = np.r_[np.zeros(199, dtype=int), 1, -np.ones(200, dtype=int)]  # 199 zeros, one 1
+    const = make_da_pipeline(CORAL(), LogisticRegression(C=1e-9)).fit(X, y_skewed, sd)
+    a = rv(good, X, y, sd)
+    assert 0.9 < a <= 1.0
+    assert rv(const, X, y, sd) == 0.0  # one predicted class: no reverse model
+    leaked = np.r_[ys, yt]  # target labels present but sample_domain marks them target
+    assert rv(good, X, leaked, sd) == a
+    assert isinstance(get_scorer("rv"), ReverseValidation)
 
 
 def test_get_scorer():

@@ -181,3 +181,18 @@ def test_cli_advise_json(tiny_images, shared_cache):
     assert d["scenario"] in (1, 2, 3, 4) and d["reason"]
     assert set(d["backbones"][0]["scores"]) == {"logme", "leep", "nce", "hscore"}
     assert d["size"]["rule"] and d["similarity"]["method"]
+
+
+def test_fit_strategy_auto_follows_the_advice(tiny_images, shared_cache, tmp_path):
+    """transferkit.fit(strategy='auto') is the library's (the CLI only passes it on): the
+    advice decides the strategy and k, an explicit option (epochs) wins, and the advice is
+    stored in the model's config."""
+    from transferkit.train import fit
+
+    res = fit(str(tiny_images), backbone="efficientnet_lite0", strategy="auto", epochs=1,
+              batch_size=6, out=tmp_path / "m", cache_dir=shared_cache, progress=False)
+    assert res.strategy == "partial" and res.backbone == "efficientnet_lite0"
+    assert res.info["advice"]["scenario"] == 2 and res.info["advice"]["k"] == 4
+    assert res.options["epochs"] == 1 and res.options["k"] == 4
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert cfg["strategy"] == "partial" and cfg["advice"]["strategy"] == "partial"

@@ -110,3 +110,20 @@ def test_training_step_only_updates_unfrozen(name, fresh):
     opt.step()
     assert all(torch.equal(a, p) for a, p in zip(before, first.parameters(), strict=True))
     assert any(not torch.equal(a, p) for a, p in zip(last_before, last.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("name", [*VISION, "timm/resnet18", "lenet", "minilm_l6"])
+def test_blocks_compose_into_the_feature_path(name, fresh):
+    b = _make(name, fresh) if name != "lenet" else create_backbone("lenet", pretrained=False)
+    composes = b.blocks_compose()
+    # lenet's forward_features first greys and resizes its input; text runs no image blocks
+    assert composes == (name not in ("lenet", "minilm_l6"))
+    if not composes:
+        return
+    b.eval()
+    x = torch.randn(2, 3, 96, 96, generator=torch.Generator().manual_seed(1))
+    k = b.num_blocks // 2
+    with torch.no_grad():
+        whole = b.forward_features(x)
+        split = b.forward_blocks(b.forward_blocks(x, 0, k), k)
+    torch.testing.assert_close(split, whole, rtol=1e-4, atol=1e-4)

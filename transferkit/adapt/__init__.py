@@ -20,13 +20,19 @@ from .distances import coral_distance, distance_report, mmd, proxy_a_distance
 from .feature import BDA, CORAL, JDA, MEDA, TCA, DomainStandardScaler, SubspaceAlignment
 from .instance import KLIEP, KMM, DomainClassifierWeights, TrAdaBoost
 from .modelfile import load_da_model, save_da_model
-from .scorers import DeepEmbeddedValidation, ImportanceWeightedScorer, SoftNeighborhoodDensity
+from .scorers import (
+    DeepEmbeddedValidation,
+    ImportanceWeightedScorer,
+    ReverseValidation,
+    SoftNeighborhoodDensity,
+)
 from .selection import DomainAwareSplit, score_candidates
 
 __all__ = [
     "AdaptResult", "BDA", "BaseAdapter", "CORAL", "DAEstimator", "DAPipeline",
     "DeepEmbeddedValidation", "DomainAwareSplit", "DomainClassifierWeights",
     "DomainStandardScaler", "ImportanceWeightedScorer", "JDA", "KLIEP", "KMM", "MEDA",
+    "ReverseValidation",
     "SoftNeighborhoodDensity", "SubspaceAlignment", "TCA", "TrAdaBoost", "adapt", "adapt_features",
     "check_X_domain", "coral_distance", "distance_report", "get_method", "list_methods",
     "load_da_model", "make_da_pipeline", "mmd", "pack", "predict_target", "proxy_a_distance",

@@ -11,6 +11,8 @@ Source samples in ``X`` must be held out from the estimator's training (use
   in the adapted feature space, with the control-variate correction.
 * :class:`SoftNeighborhoodDensity` -- SND (Saito et al., 2021): entropy of the soft
   neighbourhood of target predictions.
+* :class:`ReverseValidation` -- RV (Zhong et al., 2010): a reverse model trained on the
+  pseudo-labelled target, scored on held-out source labels.
 """
 
 from __future__ import annotations
@@ -166,15 +168,56 @@ class SoftNeighborhoodDensity(_DomainScorer):
         return float(np.mean(-np.sum(E * np.log(np.maximum(E, 1e-300)), axis=1)))
 
 
+class ReverseValidation(_DomainScorer):
+    """Reverse validation (Zhong et al., 2010): label the target with the fitted estimator,
+    fit a clone of it in the reverse direction (the pseudo-labelled target as source, the
+    held-out source samples as unlabelled target) and return its accuracy on those source
+    samples' true labels.
+
+    Unlike IWV and DEV, which score the estimator on source samples, this sees what a
+    transductive method (JDA, MEDA) does on the target: wrong target labels train a reverse
+    model that fails on the source. It costs one more fit per candidate.
+
+    Parameters
+    ----------
+    seed : int, default=0  (unused; kept for a uniform scorer signature)
+    """
+
+    def __init__(self, seed=0):
+        self.seed = seed
+
+    def _score(self, estimator, X, y, sd, src):
+        from sklearn.base import clone
+
+        tgt = sd < 0
+        if not src.any() or not tgt.any():
+            return -np.inf
+        pseudo = np.asarray(_predict(estimator, X[tgt], sd[tgt]))
+        if len(np.unique(pseudo)) < 2:
+            return 0.0  # one predicted class: the reverse model cannot be trained
+        n_t, n_s = int(tgt.sum()), int(src.sum())
+        Xr = np.vstack([X[tgt], X[src]])
+        yr = np.r_[pseudo.astype(y.dtype, copy=False), np.full(n_s, MASKED, dtype=y.dtype)]
+        sdr = np.r_[np.ones(n_t, dtype=int), -np.ones(n_s, dtype=int)]
+        rev = clone(estimator)
+        try:
+            rev.fit(Xr, yr, sample_domain=sdr)
+        except TypeError:
+            rev.fit(Xr, yr, sdr)
+        back = _predict(rev, X[src], -np.ones(n_s, dtype=int))
+        return float(np.mean(np.asarray(back) == y[src]))
+
+
 SCORERS = {
     "iwv": ImportanceWeightedScorer,
     "dev": DeepEmbeddedValidation,
     "snd": SoftNeighborhoodDensity,
+    "rv": ReverseValidation,
 }
 
 
 def get_scorer(name):
-    """A label-free scorer by name: 'iwv', 'dev' or 'snd'."""
+    """A label-free scorer by name: 'iwv', 'dev', 'snd' or 'rv'."""
     from ._registry import UnknownMethodError
 
     if name not in SCORERS:

@@ -17,7 +17,7 @@ def adapt(
     model: Path = typer.Option(None, "--model", help="Trained model folder (from `transferkit fit`) to adapt without source data (--method shot)."),
     epochs: int = typer.Option(10, "--epochs", help="SHOT epochs over the target data."),
     backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Feature backbone, or none to use array inputs as features."),
-    scorer: str = typer.Option("iwv", "--scorer", help="Label-free scorer for --method auto: iwv, dev or snd."),
+    scorer: str = typer.Option("iwv", "--scorer", help="Label-free scorer choosing the method (--method auto) or a deep method's trade-off and epochs: iwv, dev, snd or rv (reverse validation)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Feature cache folder."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of CSV/TSV data."),

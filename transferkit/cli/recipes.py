@@ -56,22 +56,10 @@ def fit(
     for key, v in (("epochs", epochs), ("lr", lr), ("k", k), ("head", head)):
         if v is not None:
             opts[key] = v
-    advice = None
-    if strategy == "auto" or backbone == "auto":
-        from ..advise import advise as advise_api
-        from ..data import load_data
-
-        advice = advise_api(load_data(str(data)), backbones=None if backbone == "auto" else [backbone],
-                            cache_dir=cache_dir, progress=progress and not json_out)
-        backbone = advice.backbone
-        if strategy == "auto":
-            strategy = advice.strategy
-            for key, v in advice.options.items():
-                opts.setdefault(key, v)  # explicit --epochs/--lr/--k/--head/--set win
     res = fit_api(str(data), None if val is None else str(val), backbone=backbone, strategy=strategy,
                   out=str(out), resume=resume, seed=seed, progress=progress and not json_out,
-                  device=device, cache_dir=cache_dir, val_size=val_size, weights=weights,
-                  advice=None if advice is None else advice.summary(), **opts)
+                  device=device, cache_dir=cache_dir, val_size=val_size, weights=weights, **opts)
+    strategy, backbone = res.strategy, res.backbone
     d = res.to_dict()
     if json_out:
         emit_json(d)

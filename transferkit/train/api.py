@@ -80,6 +80,21 @@ def _labelled(ds, what):
     return ds if len(keep) == len(ds) else ds.subset(keep)
 
 
+def _follow_advice(ds, backbone, strategy, options, cache_dir, progress):
+    """Resolve ``backbone='auto'`` / ``strategy='auto'`` with :func:`transferkit.advise` on the
+    training part only (validation labels never inform the choice); explicit options win."""
+    from ..advise import advise
+
+    adv = advise(ds, backbones=None if backbone == "auto" else [backbone], cache_dir=cache_dir,
+                 progress=progress)
+    options = dict(options)
+    if strategy == "auto":
+        strategy = adv.strategy
+        for key, value in adv.options.items():
+            options.setdefault(key, value)
+    return adv.backbone, strategy, options, adv.summary()
+
+
 def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: str = "extract",
         out=None, resume: bool = False, seed: int = 0, progress: bool = True,
         device: str | None = "auto", cache_dir=None, checkpoint_dir=None,
@@ -91,16 +106,24 @@ def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: s
     :func:`~transferkit.data.load_data`. Without ``val_ds`` the data's own ``val`` split is
     used, else a stratified ``val_size`` split, else no validation (then the last epoch is
     kept). ``strategy_options`` go to the strategy's config (see ``docs/recipes.md``).
+    ``backbone='auto'`` and/or ``strategy='auto'`` follow :func:`transferkit.advise` run on the
+    training part (the advice is recorded in the result's ``info`` and the model's config).
     With ``out``, checkpoints go to ``<out>.checkpoint/`` (or ``checkpoint_dir``) each epoch
     and are removed once the model folder is written; ``resume=True`` continues from them.
     """
     t0 = time.perf_counter()
-    strat = get_strategy(strategy)(**strategy_options)
-    strat.make_config()  # fail fast on bad options
+    auto = strategy == "auto" or backbone == "auto"
+    if not auto:
+        get_strategy(strategy)(**strategy_options).make_config()  # fail fast on bad options
     ds, vds = _split_train_val(train_ds, val_ds, val_size, seed)
     ds, vds = _labelled(ds, "training data"), _labelled(vds, "validation data")
     if len(np.unique(ds.y)) < 2:
         raise DataError(f"{ds.source or 'training data'}: needs at least 2 classes")
+    if auto:
+        backbone, strategy, strategy_options, advice = _follow_advice(
+            ds, backbone, strategy, strategy_options, cache_dir, progress)
+    strat = get_strategy(strategy)(**strategy_options)
+    strat.make_config()
     if out is not None:
         check_out(out)  # fail before training, not after
     if checkpoint_dir is None and out is not None:

@@ -7,6 +7,8 @@
 * ``reset_classifier(num_classes)`` -> new, randomly initialised head (0 = identity)
 * ``block_groups()`` -> the freezable blocks, input side first; ``len == cfg.num_blocks``
 * ``freeze_blocks(k)`` -> freeze the first k blocks; their BatchNorm layers stay in eval mode
+* ``forward_blocks(x, start, end)`` / ``blocks_compose()`` -> run a slice of the blocks, and
+  whether the blocks in order are the whole feature path (checked numerically)
 * ``param_groups(lr, lr_mult)`` -> parameter groups for discriminative learning rates
 """
 
@@ -72,6 +74,47 @@ class Backbone(nn.Module):
         self._frozen_blocks = k
         self.train(self.training)
         return self
+
+    def forward_blocks(self, x, start: int = 0, end: int | None = None):
+        """Run the block groups ``start .. end-1`` in order (a ModuleList group: each module).
+
+        Equals a slice of ``forward_features`` only when :meth:`blocks_compose` is True.
+        """
+        for g in self.block_groups()[start:end]:
+            for m in (g if isinstance(g, nn.ModuleList) else (g,)):
+                x = m(x)
+        return x
+
+    def blocks_compose(self) -> bool:
+        """Whether ``forward_features(x) == forward_blocks(x)`` (the blocks, run in order, are
+        the whole feature path), so that the output of frozen blocks can be computed once.
+
+        Checked numerically once per instance, in eval mode on a small random input; image
+        backbones only. False whenever ``forward_features`` does more than run the blocks
+        (input resizing, position embeddings, ...).
+        """
+        if "_composes" not in self.__dict__:
+            self.__dict__["_composes"] = self._check_blocks_compose()
+        return self.__dict__["_composes"]
+
+    def _check_blocks_compose(self) -> bool:
+        if self.cfg.modality != "image":
+            return False
+        size = int(self.cfg.crop_size)
+        x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+        was = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                p = next(self.parameters(), None)
+                x = x.to(p.device) if p is not None else x
+                a, b = self.forward_features(x), self.forward_blocks(x)
+            return (a.shape == b.shape
+                    and bool(torch.allclose(a, b, rtol=1e-4, atol=1e-5 * float(a.abs().max()))))
+        except Exception:  # noqa: BLE001 - a group that cannot run alone: not composable
+            return False
+        finally:
+            self.train(was)
 
     def freeze_body(self) -> Backbone:
         return self.freeze_blocks(self.num_blocks)

@@ -134,6 +134,8 @@ class TimmBackbone(Backbone):
     def reset_classifier(self, num_classes: int) -> None:
         self.model.reset_classifier(num_classes)
         self._groups_cache = None
+        self.__dict__.pop("_path_cache", None)
+        self.__dict__.pop("_composes", None)
 
     def _named_groups(self) -> list[tuple[str, nn.Module]]:
         if self._groups_cache is None:
@@ -150,3 +152,48 @@ class TimmBackbone(Backbone):
         if self.block_labels is not None and len(self.block_labels) == len(groups):
             return list(self.block_labels)
         return [n for n, _ in groups]
+
+    def forward_blocks(self, x, start: int = 0, end: int | None = None):
+        """Run groups ``start .. end-1`` through the model's own modules (``blocks.3``,
+        ``conv_stem`` then ``bn1``, ...), so residual blocks keep their skip connections.
+        Models whose groups do not map onto whole modules fall back to the leaf layers (and
+        then :meth:`blocks_compose` is False)."""
+        path = self._path_groups()
+        if path is None:
+            return super().forward_blocks(x, start, end)
+        for mods in path[start:end]:
+            for m in mods:
+                x = m(x)
+        return x
+
+    def _path_groups(self) -> list[list[nn.Module]] | None:
+        if "_path_cache" not in self.__dict__:
+            self.__dict__["_path_cache"] = self._resolve_path_groups()
+        return self.__dict__["_path_cache"]
+
+    def _resolve_path_groups(self) -> list[list[nn.Module]] | None:
+        out, tops = [], []
+        for label, group in self._named_groups():
+            names = label.split("+")
+            try:
+                mods = [self.model.get_submodule(name) for name in names]
+            except AttributeError:
+                return None
+            have = {id(p) for m in mods for p in m.parameters()}
+            if have != {id(p) for p in group.parameters()}:
+                return None
+            out.append(mods)
+            tops.append((names[0].split(".")[0], names[-1].split(".")[0]))
+        # Parameter-free top-level modules between two groups (a ResNet's act1 and maxpool
+        # after conv1+bn1) run at the end of the earlier group.
+        children = [n for n, _ in self.model.named_children()]
+        for i in range(len(out) - 1):
+            a, b = tops[i][1], tops[i + 1][0]
+            if a == b or a not in children or b not in children:
+                continue
+            for name in children[children.index(a) + 1:children.index(b)]:
+                m = self.model.get_submodule(name)
+                if any(True for _ in m.parameters()):
+                    return None
+                out[i].append(m)
+        return out

@@ -99,6 +99,21 @@ def test_select_deep_is_label_free_and_reproducible(pair):
     assert a.trade_off == info["chosen"]["trade_off"]
 
 
+def test_default_grid_chooses_trade_off_and_epochs(pair):
+    from transferkit.adapt.deep import default_grid
+
+    assert default_grid(10) == {"trade_off": (0.1, 0.3, 1.0), "epochs": (5, 10, 20)}
+    assert default_grid(1)["epochs"] == (1, 2)
+    Xs, ys, Xt, _ = pair
+    X, y, sd = stack(Xs, ys, Xt)
+    est, info = select_deep(DeepDA(method="dann", random_state=0, **FAST), X, y, sd,
+                            scorer="snd", seed=0)
+    assert info["grid"] == {"trade_off": [0.1, 0.3, 1.0], "epochs": [1, 2, 4]}
+    assert len(info["scores"]) == 9 and set(info["chosen"]) == {"trade_off", "epochs"}
+    assert est.epochs == info["chosen"]["epochs"] and est.trade_off == info["chosen"]["trade_off"]
+    assert est.n_steps_ == est.epochs * FAST["iters_per_epoch"]  # the refit used the choice
+
+
 def test_adapt_deep_report(pair):
     Xs, ys, Xt, _ = pair
     est, rep = adapt_deep(Xs, ys, Xt, method="dann", seed=1, select="snd",
@@ -127,3 +142,22 @@ def test_end_to_end_lenet_with_freezing():
     assert est.predict(Xt).shape == (24,) and est.transform(Xt).shape == (24, 256)
     with pytest.raises(DataError, match="4-D"):
         est.fit(X.reshape(48, -1), y, sd)
+
+
+@pytest.mark.parametrize("method", ["mcc", "cdan"])
+def test_cached_frozen_blocks_train_the_same_network(method):
+    """cache_frozen runs the frozen blocks once; the fitted network matches the slow path."""
+    rng = np.random.default_rng(0)
+    Xs = rng.random((16, 3, 32, 32), dtype=np.float32)
+    Xt = rng.random((16, 3, 32, 32), dtype=np.float32) * 0.5
+    ys = np.arange(16) % 2
+    X, y, sd = stack(Xs, ys, Xt)
+    kw = dict(method=method, backbone="mobilenet_v2", pretrained=False, freeze=7,
+              epochs=1, iters_per_epoch=3, batch_size=8, random_state=0)
+    fast = DeepDA(cache_frozen=True, **kw).fit(X, y, sd)
+    slow = DeepDA(cache_frozen=False, **kw).fit(X, y, sd)
+    assert fast.cached_blocks_ == 7 and slow.cached_blocks_ == 0
+    assert fast.net_.extractor.start_block == 0  # predictions run the whole network
+    np.testing.assert_allclose(fast.predict_proba(Xt), slow.predict_proba(Xt), atol=1e-5)
+    for (k, a), b in zip(fast.state_dict().items(), slow.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=k)

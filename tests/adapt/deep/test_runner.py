@@ -22,3 +22,7 @@ def test_run_deep_job_returns_the_runner_dict(monkeypatch):
     assert set(out) == {"model", "report", "Xt", "target_index", "skipped", "n_source"}
     assert out["report"]["selection"] == "label-free (snd), without target labels"
     assert out["model"].predict(out["Xt"]).shape == (40,) and out["n_source"] == 40
+    chosen = out["report"]["chosen_params"]  # the scorer chose the loss weight and the length
+    assert set(chosen) == {"trade_off", "epochs"} and chosen["epochs"] in (10, 20, 40)
+    assert len(out["report"]["candidate_scores"]) == 9
+    assert out["model"].epochs == chosen["epochs"]

@@ -18,7 +18,7 @@ _EXPORTS = {
     "register_loss": "._registry",
     "adapt_deep": ".api", "load_deep": ".api", "rebuild_deep": ".api", "save_deep": ".api",
     "DeepDA": ".estimator",
-    "select_deep": ".selection",
+    "select_deep": ".selection", "default_grid": ".selection",
     "run_deep_job": ".runner", "DEEP_CLI_METHODS": ".runner",
 }
 

@@ -27,8 +27,9 @@ def adapt_deep(Xs, ys, Xt, method="dann", seed=0, select=None, grid=None, distan
     Xt : target inputs, no labels.
     method : 'source_only', 'dan', 'dann', 'cdan', 'cdan_e' or 'mcc'.
     seed : random_state of the network (reproducible predictions on the same machine).
-    select : None (use ``params``' trade-off) or a label-free scorer 'dev' | 'iwv' | 'snd'
-        choosing among ``grid`` (default trade_off in 0.1, 0.3, 1.0).
+    select : None (use ``params``' trade-off and epochs) or a label-free scorer 'dev' |
+        'iwv' | 'snd' choosing among ``grid`` (default: trade_off in 0.1, 0.3, 1.0 x epochs
+        E/2, E, 2E, see :func:`~transferkit.adapt.deep.selection.default_grid`).
     distances : add MMD / CORAL / proxy-A distances before and after adaptation (2-D only).
     params : further :class:`DeepDA` parameters (``epochs``, ``hidden``, ``lr``, ...).
 

@@ -30,6 +30,7 @@ from .network import (
     DAProgress,
     MLPExtractor,
     TwoDomainLoader,
+    frozen_outputs,
     make_compute_loss,
 )
 
@@ -81,13 +82,19 @@ class DeepDA(ClassifierMixin, BaseEstimator):
         ``batch_size`` source and ``batch_size`` target samples.
     lr, momentum, weight_decay : SGD with the annealed rate ``lr (1 + 10 p)^-0.75``.
     device, precision : passed to the Trainer ('cpu', 'fp32' by default for reproducibility).
+    cache_frozen : end-to-end with ``freeze > 0``: run the frozen first blocks once over all
+        inputs and train the rest on their outputs. Exact (frozen blocks are deterministic in
+        eval mode and array inputs get no augmentation), and much faster when most of the
+        body is frozen. Used only when the backbone's blocks compose into its feature path
+        (:meth:`~transferkit.zoo.base.Backbone.blocks_compose`); otherwise ignored.
     random_state : seeds the initialisation, the batches and dropout.
     """
 
     def __init__(self, method="dann", backbone=None, pretrained=False, freeze=0,
                  body_lr_mult="auto", hidden=256, dropout=0.5, trade_off=1.0, loss_params=None,
                  epochs=20, batch_size=32, iters_per_epoch=None, lr=0.01, momentum=0.9,
-                 weight_decay=5e-4, device="cpu", precision="fp32", random_state=0):
+                 weight_decay=5e-4, device="cpu", precision="fp32", cache_frozen=True,
+                 random_state=0):
         self.method = method
         self.backbone = backbone
         self.pretrained = pretrained
@@ -105,6 +112,7 @@ class DeepDA(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.device = device
         self.precision = precision
+        self.cache_frozen = cache_frozen
         self.random_state = random_state
 
     # --- building ------------------------------------------------------------------------
@@ -139,6 +147,13 @@ class DeepDA(ClassifierMixin, BaseEstimator):
         return [{"params": body, "lr": lr * float(mult), "name": "body"},
                 {"params": head, "lr": lr, "name": "head"}]
 
+    def _cached_blocks(self, model: DAModel) -> int:
+        """How many frozen first blocks are run once up front (0 = none)."""
+        if self.backbone is None or not self.cache_frozen or not int(self.freeze):
+            return 0
+        bb = model.extractor.backbone
+        return int(self.freeze) if bb.blocks_compose() else 0
+
     # --- fit -----------------------------------------------------------------------------
     def fit(self, X, y, sample_domain=None):
         """Train on labelled source rows and unlabelled target rows of ``X``."""
@@ -169,6 +184,14 @@ class DeepDA(ClassifierMixin, BaseEstimator):
             model.extractor.scale.copy_(torch.from_numpy(np.where(scale > 1e-8, scale, 1.0)))
         Xs = torch.from_numpy(np.ascontiguousarray(X[src]))
         Xt = torch.from_numpy(np.ascontiguousarray(X[tgt]))
+        k = self._cached_blocks(model)
+        if k:
+            from ...train.trainer import resolve_device
+
+            bb = model.extractor.backbone
+            dev, cl = resolve_device(self.device), self.precision != "fp32"
+            Xs, Xt = (frozen_outputs(bb, Z, k, dev, cl) for Z in (Xs, Xt))
+            model.extractor.start_block = k
         ys = torch.from_numpy(np.searchsorted(self.classes_, y[src]).astype(np.int64))
         bs = int(min(self.batch_size, len(Xs), len(Xt)))
         if bs < 2:
@@ -189,8 +212,13 @@ class DeepDA(ClassifierMixin, BaseEstimator):
                           precision=self.precision, seed=int(self.random_state),
                           scheduler_factory=scheduler_factory, keep_best=False,
                           compute_loss=make_compute_loss(float(self.trade_off)))
-        trainer.fit(loader, epochs=int(self.epochs))
+        try:
+            trainer.fit(loader, epochs=int(self.epochs))
+        finally:
+            if k:
+                model.extractor.start_block = 0
         model.eval()
+        self.cached_blocks_ = k
         self.net_ = model
         self.device_ = trainer.device_
         self.history_ = trainer.state.history
@@ -208,6 +236,8 @@ class DeepDA(ClassifierMixin, BaseEstimator):
         out = []
         for xb, _ in ArrayLoader(torch.from_numpy(np.ascontiguousarray(X)), batch_size=512):
             xb = xb.to(dev)
+            if self.backbone is not None and self.precision != "fp32" and xb.dim() == 4:
+                xb = xb.contiguous(memory_format=torch.channels_last)  # as trained
             z = net.features(xb) if what == "features" else net(xb)
             out.append(z.float().cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, 0), np.float32)

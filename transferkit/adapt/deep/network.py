@@ -38,10 +38,32 @@ class BackboneExtractor(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.out_dim = int(backbone.cfg.feature_dim)
+        # > 0 while training on cached outputs of the frozen first blocks: inputs are then
+        # those outputs, and only blocks ``start_block ..`` run (see DeepDA.cache_frozen).
+        self.start_block = 0
 
     def forward(self, x):
         b = self.backbone
-        return b.forward_head(b.forward_features(x), pre_logits=True)
+        f = b.forward_blocks(x, self.start_block) if self.start_block else b.forward_features(x)
+        return b.forward_head(f, pre_logits=True)
+
+
+@torch.no_grad()
+def frozen_outputs(backbone, X: torch.Tensor, k: int, device, channels_last: bool = False,
+                   batch_size: int = 64) -> torch.Tensor:
+    """Outputs of the first ``k`` (frozen) blocks for every row of ``X``, in eval mode, on CPU."""
+    was = backbone.training
+    backbone.eval().to(device)
+    out = []
+    try:
+        for i in range(0, len(X), batch_size):
+            xb = X[i:i + batch_size].to(device)
+            if channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            out.append(backbone.forward_blocks(xb, 0, k).float().cpu().contiguous())
+    finally:
+        backbone.train(was)
+    return torch.cat(out)
 
 
 class DAModel(nn.Module):

@@ -15,8 +15,10 @@ DEEP_CLI_METHODS = ("dan", "dann", "cdan", "cdan_e", "mcc")
 def run_deep_job(job) -> dict:
     """Fit ``job.method`` with :func:`~transferkit.adapt.deep.adapt_deep` on cached features.
 
-    The trade-off is chosen without target labels by ``job.scorer`` when it is 'dev' or
-    'snd' ('iwv' too: features are 2-D), over ``trade_off in (0.1, 0.3, 1.0)``.
+    The trade-off and the number of epochs are chosen without target labels by
+    ``job.scorer`` ('dev', 'snd' or 'iwv': features are 2-D) over
+    :func:`~transferkit.adapt.deep.selection.default_grid` (trade-off 0.1 / 0.3 / 1.0 x
+    epochs 10 / 20 / 40).
     """
     from ...errors import DataError
     from ..cli_api import _features

@@ -1,4 +1,4 @@
-"""Label-free choice of the trade-off weight (and/or epochs) of a deep DA method.
+"""Label-free choice of the trade-off weight and the epochs of a deep DA method.
 
 The source is split once into train / held-out validation (stratified); every target sample
 is in both. Each grid point is fitted on the training part and scored by a label-free scorer
@@ -16,7 +16,19 @@ from ...errors import DataError
 from ..scorers import get_scorer
 from ..selection import DomainAwareSplit
 
-DEFAULT_GRID = {"trade_off": (0.1, 0.3, 1.0)}
+DEFAULT_TRADE_OFFS = (0.1, 0.3, 1.0)
+
+
+def default_grid(epochs: int) -> dict:
+    """The grid used when none is given: the loss weight and the training length.
+
+    ``trade_off in (0.1, 0.3, 1.0)`` x ``epochs in (E/2, E, 2E)`` around the estimator's
+    ``epochs = E``: adversarial and entropy-based losses drift with training (the target
+    accuracy can peak, then fall), so the number of epochs is chosen label-free as well.
+    """
+    e = max(int(epochs), 1)
+    return {"trade_off": DEFAULT_TRADE_OFFS,
+            "epochs": tuple(sorted({max(e // 2, 1), e, 2 * e}))}
 
 
 def _grid_points(grid: dict) -> list[dict]:
@@ -34,7 +46,8 @@ def select_deep(estimator, X, y, sample_domain, scorer="dev", grid=None, seed=0,
     estimator : unfitted DeepDA carrying the fixed parameters.
     X, y, sample_domain : skada convention; target labels must be masked (-1).
     scorer : 'dev' | 'iwv' | 'snd' (IWV needs 2-D inputs: feature mode only).
-    grid : ``{param: values}``, default ``{'trade_off': (0.1, 0.3, 1.0)}``.
+    grid : ``{param: values}`` over any DeepDA parameter; default :func:`default_grid`
+        (trade-off 0.1 / 0.3 / 1.0 x epochs E/2 / E / 2E, 9 fits).
 
     Returns
     -------
@@ -49,7 +62,7 @@ def select_deep(estimator, X, y, sample_domain, scorer="dev", grid=None, seed=0,
     y[sd < 0] = -1  # never look at target labels, even if given
     if scorer == "iwv" and X.ndim != 2:
         raise DataError("scorer: 'iwv' needs 2-D features; use 'dev' or 'snd' end-to-end")
-    grid = dict(grid or DEFAULT_GRID)
+    grid = dict(grid or default_grid(estimator.epochs))
     points = _grid_points(grid)
     if not points:
         raise DataError("grid: empty")
