@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.da_deep --part digits --iters 500 --budget-s 1500 [--resume]
     .venv/bin/python -m bench.da_deep --part features      # office lite0 + amazon minilm
     .venv/bin/python -m bench.da_deep --part features --feature-seeds --seeds 3   # + seeds 1, 2
-    .venv/bin/python -m bench.da_deep --part peers         # skada deep DANN / MCC (.venv-bench)
+    .venv/bin/python -m bench.da_deep --part peers         # skada deep DANN / MCC / MDD (.venv-bench)
 
 Parts:
 * digits: MNIST(test set, 10k)->USPS(full, 9,298) and back, LeNet from scratch, end-to-end;
@@ -15,8 +15,8 @@ Parts:
 * features: 12 pairs of Office-Caltech-10 (efficientnet_lite0 features) and of Amazon
   reviews (minilm_l6 features): logistic regression source-only, the adaptor network
   source-only, each method, and one label-free-selected variant (DEV scorer, trade-off grid).
-* peers: skada 0.6.0's deep DANN and MCC (skorch) on the office features, same adaptor
-  architecture, run with .venv-bench/bin/python as a subprocess.
+* peers: skada 0.6.0's deep DANN, MCC and MDD (skorch) on the office features, same adaptor
+  architecture, run with .venv-bench/bin/python as a subprocess (``--skada-methods``).
 
 Each part updates its key of bench/results/da_deep.json (atomically) and rewrites the .md.
 """
@@ -259,8 +259,11 @@ def _seed_table(pairs: list) -> list[str]:
 def _skada_worker(key: str, out_path: str, epochs: int) -> None:
     import torch
     import torch._dynamo  # noqa: F401  (imported before skada's deps: avoids a segfault)
-    from skada.deep import DANN, MCC
+    from skada.deep import DANN, MCC, MDD
     from torch import nn
+
+    wanted = os.environ.get("SKADA_METHODS", "dann,mcc,mdd").split(",")
+    factories = {"dann": DANN, "mcc": MCC, "mdd": MDD}
 
     class Adaptor(nn.Module):
         """The same adaptor as transferkit's feature mode (skada passes sample_weight)."""
@@ -285,10 +288,12 @@ def _skada_worker(key: str, out_path: str, epochs: int) -> None:
         dom = np.r_[np.ones(len(Xs), dtype=np.int64), -np.ones(len(Xt), dtype=np.int64)]
         n_cls = int(ys.max()) + 1
         row = {"pair": f"{s}->{t}", "accuracy": {}, "time_s": {}}
-        for name, factory in (("skada_dann", DANN), ("skada_mcc", MCC)):
+        for m in wanted:
+            name, factory = f"skada_{m}", factories[m]
             torch.manual_seed(0)
             module = Adaptor(X.shape[1], n_cls)
-            kw = {"num_features": 256} if name == "skada_dann" else {}
+            kw = {"dann": {"num_features": 256}, "mcc": {},
+                  "mdd": {"num_features": 256, "n_classes": n_cls}}[m]
             net = factory(module, layer_name="feat", reg=1.0, batch_size=32, max_epochs=epochs,
                           lr=0.01, optimizer=torch.optim.SGD, optimizer__momentum=0.9,
                           train_split=False, device="cpu", verbose=0, **kw)
@@ -302,13 +307,15 @@ def _skada_worker(key: str, out_path: str, epochs: int) -> None:
         Path(out_path).write_text(json.dumps(rows))
 
 
-def run_peers(key="office", name="da_deep", timeout=1800) -> dict:
+def run_peers(key="office", name="da_deep", timeout=1800, methods="dann,mcc,mdd") -> dict:
+    """skada's deep methods in .venv-bench; columns already saved for other methods are kept."""
     py = ROOT / ".venv-bench" / "bin" / "python"
     out_path = RESULTS / f".{name}_skada_{key}.tmp.json"
     epochs = FEATURE_EPOCHS[key]
     cmd = [str(py), "-m", "bench.da_deep", "--skada-worker", key, str(out_path), str(epochs)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, timeout=timeout, capture_output=True, text=True)
+    env = dict(os.environ, SKADA_METHODS=methods)
+    proc = subprocess.run(cmd, cwd=ROOT, timeout=timeout, capture_output=True, text=True, env=env)
     res = {"peer": "skada 0.6.0 (skorch 1.4.0)", "epochs": epochs,
            "module": "Linear(d,256)-BN-ReLU-Dropout(0.5) -> Linear(256,C), features z-scored",
            "optimizer": "SGD lr 0.01 momentum 0.9 (constant), batch 32, reg 1.0",
@@ -318,6 +325,11 @@ def run_peers(key="office", name="da_deep", timeout=1800) -> dict:
     res["pairs"] = json.loads(out_path.read_text()) if out_path.exists() else []
     if out_path.exists():
         out_path.unlink()
+    old = {r["pair"]: r for r in _load(name).get(f"peers_{key}", {}).get("pairs", [])}
+    for r in res["pairs"]:
+        prev = old.get(r["pair"], {})
+        r["accuracy"] = {**prev.get("accuracy", {}), **r["accuracy"]}
+        r["time_s"] = {**prev.get("time_s", {}), **r["time_s"]}
     _save(name, f"peers_{key}", res)
     return res
 
@@ -428,6 +440,7 @@ def main(argv=None) -> None:
                     help="digits: every method gets --seeds seeds (default: source-only and the best)")
     ap.add_argument("--no-select", action="store_true", help="skip the label-free variant")
     ap.add_argument("--skada-worker", nargs=3, metavar=("KEY", "OUT", "EPOCHS"))
+    ap.add_argument("--skada-methods", default="dann,mcc,mdd", help="peers: skada deep methods")
     a = ap.parse_args(argv)
     if a.skada_worker:
         _skada_worker(a.skada_worker[0], a.skada_worker[1], int(a.skada_worker[2]))
@@ -444,7 +457,7 @@ def main(argv=None) -> None:
             else:
                 run_features(key, a.name, select=not a.no_select)
     if a.part in ("all", "peers"):
-        run_peers("office", a.name)
+        run_peers("office", a.name, methods=a.skada_methods)
     if a.part in ("all", "digits"):
         run_digits(a.iters, a.seeds, a.budget_s, name=a.name, resume=a.resume,
                    all_seeds=a.all_seeds)

@@ -12,6 +12,7 @@ Goal: ``partial`` or ``full`` >= 0.99. Writes bench/results/recipes_digits.{json
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -50,6 +51,11 @@ def main(argv=None) -> dict:
                              "held out for early stopping/selection; score on the held-out fold",
                  "image_size": args.image_size, "epochs": args.epochs, "peers": PEERS, "methods": {},
                  "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+    saved = RESULTS / "recipes_digits.json"
+    if saved.exists():  # keep other methods measured with the same protocol
+        prev = json.loads(saved.read_text())
+        if (prev.get("image_size"), prev.get("epochs")) == (args.image_size, args.epochs):
+            out["methods"].update(prev.get("methods", {}))
     for name in args.only.split(","):
         spec = dict(RECIPES[name])
         strategy = spec.pop("strategy")

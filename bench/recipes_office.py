@@ -7,6 +7,7 @@ is carved from the 70% for early stopping) and writes ``bench/results/recipes_of
 after every domain, atomically, so a run cut short keeps the finished domains.
 
     python -m bench.recipes_office [--domains dslr,webcam,amazon,caltech10] [--epochs 3]
+    python -m bench.recipes_office --data ../shared/data/images/hymenoptera --name recipes_ladder_hymenoptera
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = SHARED / "data/office_caltech10/images"
 
 
-def _write(out: dict) -> None:
-    write_results("recipes_office", out, _markdown(out))
+def _write(out: dict, stem: str = "recipes_office") -> None:
+    write_results(stem, out, _markdown(out))
 
 
 def _markdown(out: dict) -> str:
@@ -35,7 +36,7 @@ def _markdown(out: dict) -> str:
         for m in out["domains"][d]["methods"]:
             if m["name"] not in names:
                 names.append(m["name"])
-    lines = ["# The ladder per Office-Caltech-10 domain", "",
+    lines = [f"# {out.get('title', 'The ladder per Office-Caltech-10 domain')}", "",
              f"{out['protocol']}. Backbone {out['backbone']}; fine-tuned rungs {out['epochs']} "
              f"epochs; baselines {out['baseline_epochs']} epochs. {out['machine']}.", "",
              "Test accuracy (train seconds):", "",
@@ -59,6 +60,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--domains", default="dslr,webcam,amazon,caltech10")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--baseline-epochs", type=int, default=30)
+    ap.add_argument("--data", default=None,
+                    help="one data folder instead of the Office domains (its own train/val "
+                         "split is kept: val becomes the test set), e.g. hymenoptera")
+    ap.add_argument("--name", default="recipes_office", help="result file stem")
     args = ap.parse_args(argv)
 
     import torch
@@ -72,8 +77,10 @@ def main(argv=None) -> dict:
            "machine": f"{os.cpu_count()} CPUs (shared), torch {torch.__version__} "
                       f"({torch.get_num_threads()} threads), {platform.python_version()}",
            "domains": {}}
-    for dom in args.domains.split(","):
-        ds = load_data(ROOT / dom)
+    folders = ([Path(args.data)] if args.data else [ROOT / d for d in args.domains.split(",")])
+    for folder in folders:
+        dom = folder.name
+        ds = load_data(folder)
         t0 = time.perf_counter()
         res = compare(ds, out=None, test_size=0.3, val_size=0.15, epochs=args.epochs,
                       baseline_epochs=args.baseline_epochs, progress=False)
@@ -84,7 +91,10 @@ def main(argv=None) -> dict:
         out["domains"][dom] = {"methods": [{k: m.get(k) for k in keep} for m in res["methods"]],
                                "n_trainval": len(ds) - n_test, "n_test": n_test,
                                "wall_s": round(time.perf_counter() - t0, 1)}
-        _write(out)
+        if args.data:
+            out["protocol"] = res["split"]["protocol"]
+            out["title"] = f"The ladder on {dom}"
+        _write(out, args.name)
         print(_markdown(out), flush=True)
     return out
 
