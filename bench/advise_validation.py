@@ -252,7 +252,8 @@ def write_md(res, path):
             lines.append(f"| {t['task']} | {b} | {100 * r['accuracy']:.1f} | {sc['logme']:.3f} | "
                          f"{sc['leep']:.3f} | {sc['nce']:.3f} | {sc['hscore']:.2f} | "
                          f"{sig['mean_max_prob']:.3f} | {sig['bn_kl']} | {adv} |")
-    lines += ["", "## Kendall's tau (score vs accuracy over the 3 backbones, per task) and regret", "",
+    nb = len(res.get("backbones", IMAGE_BACKBONES))
+    lines += ["", f"## Kendall's tau (score vs accuracy over the {nb} backbones, per task) and regret", "",
               "| score | tau per task | mean tau | pooled tau | regret if used to pick (points) |",
               "|---|---|---|---|---|"]
     for sc in SCORES:
