@@ -75,6 +75,7 @@ def _fmt(vals) -> str:
 def run_digits(iters: int, seeds: int, budget_s: float, batch_size: int = 32,
                methods=METHODS, name="da_deep", resume=False, all_seeds=False) -> dict:
     from bench.digits_data import load_mnist_test, load_usps
+    from transferkit.adapt import pack
     from transferkit.adapt.deep import DeepDA
 
     data = {"mnist": load_mnist_test(), "usps": load_usps()}
@@ -96,9 +97,7 @@ def run_digits(iters: int, seeds: int, budget_s: float, batch_size: int = 32,
             return
         Xs, ys = data[src]
         Xt, yt = data[tgt]
-        X = np.concatenate([Xs, Xt])
-        y = np.r_[ys, -np.ones(len(Xt), dtype=np.int64)]
-        sd = np.r_[np.ones(len(Xs), dtype=int), -np.ones(len(Xt), dtype=int)]
+        X, y, sd = pack(Xs, Xt, ys)
         est = DeepDA(method=method, backbone="lenet", pretrained=False, epochs=1,
                      iters_per_epoch=iters, batch_size=batch_size, lr=0.01, trade_off=1.0,
                      random_state=seed)
@@ -156,6 +155,7 @@ def _lr(Xs, ys, Xt, seed=0):
 
 def run_features(key: str, name="da_deep", methods=METHODS, select=True, merge=False) -> dict:
     """Every pair of ``key``; ``merge=True`` adds the new columns to the saved pairs."""
+    from transferkit.adapt import pack
     from transferkit.adapt.deep import DeepDA, default_grid, select_deep
 
     doms = _domains(key)
@@ -170,9 +170,7 @@ def run_features(key: str, name="da_deep", methods=METHODS, select=True, merge=F
         res["settings"] = dict(_load(name)[f"features_{key}"]["settings"], select=settings["select"])
     for s, t in itertools.permutations(doms, 2):
         (Xs, ys), (Xt, yt) = doms[s], doms[t]
-        X = np.vstack([Xs, Xt])
-        y = np.r_[ys, -np.ones(len(Xt), dtype=np.int64)]
-        sd = np.r_[np.ones(len(Xs), dtype=int), -np.ones(len(Xt), dtype=int)]
+        X, y, sd = pack(Xs, Xt, ys)
         row = {"pair": f"{s}->{t}", "accuracy": {}, "time_s": {}}
         t0 = time.perf_counter()
         row["accuracy"]["lr_source_only"] = float((_lr(Xs, ys, Xt) == yt).mean())
@@ -207,6 +205,7 @@ def run_features(key: str, name="da_deep", methods=METHODS, select=True, merge=F
 def run_feature_seeds(key: str, name="da_deep", seeds=3, methods=METHODS) -> dict:
     """Seeds 1..seeds-1 of every method on the saved pairs of ``key`` (seed 0 is the main run);
     stored per pair as ``seed_accuracy[method][seed]``; resumable, saved after each pair."""
+    from transferkit.adapt import pack
     from transferkit.adapt.deep import DeepDA
 
     res = _load(name).get(f"features_{key}")
@@ -217,9 +216,7 @@ def run_feature_seeds(key: str, name="da_deep", seeds=3, methods=METHODS) -> dic
     for row in res["pairs"]:
         s, t = row["pair"].split("->")
         (Xs, ys), (Xt, yt) = doms[s], doms[t]
-        X = np.vstack([Xs, Xt])
-        y = np.r_[ys, -np.ones(len(Xt), dtype=np.int64)]
-        sd = np.r_[np.ones(len(Xs), dtype=int), -np.ones(len(Xt), dtype=int)]
+        X, y, sd = pack(Xs, Xt, ys)
         seen = row.setdefault("seed_accuracy", {})
         for m in methods:
             per = seen.setdefault(m, {"0": row["accuracy"][m]})

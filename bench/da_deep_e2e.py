@@ -114,6 +114,7 @@ def markdown(out: dict) -> str:
 def run(freeze: int, epochs: int, iters: int, resume: bool, methods=METHODS, pairs=PAIRS) -> dict:
     import torch
 
+    from transferkit.adapt import pack
     from transferkit.adapt.deep import DeepDA
 
     settings = {"backbone": BACKBONE, "pretrained": True, "freeze": freeze, "epochs": epochs,
@@ -134,9 +135,7 @@ def run(freeze: int, epochs: int, iters: int, resume: bool, methods=METHODS, pai
             if name not in cache:
                 cache[name] = load_domain(name)
         (Xs, ys), (Xt, yt) = cache[src], cache[tgt]
-        X = np.concatenate([Xs, Xt])
-        y = np.r_[ys, -np.ones(len(Xt), dtype=np.int64)]
-        sd = np.r_[np.ones(len(Xs), dtype=int), -np.ones(len(Xt), dtype=int)]
+        X, y, sd = pack(Xs, Xt, ys)
         for m in methods:
             if (f"{src}->{tgt}", m) in done:
                 continue

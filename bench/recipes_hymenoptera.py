@@ -44,6 +44,7 @@ def main(argv=None):
     import torch
 
     from transferkit.data import load_data
+    from transferkit.io import write_text_atomic
     from transferkit.train import fit
 
     ds = load_data(data_root())
@@ -88,9 +89,7 @@ def main(argv=None):
         }
         print(name, json.dumps(results["runs"][key]["val_accuracy"]), f"{wall:.0f}s", flush=True)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out_path.with_name(f".{out_path.name}.tmp")
-        tmp.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        os.replace(tmp, out_path)
+        write_text_atomic(out_path, json.dumps(results, indent=2, default=str) + "\n")
 
 
 if __name__ == "__main__":

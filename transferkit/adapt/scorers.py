@@ -195,16 +195,15 @@ class ReverseValidation(_DomainScorer):
         pseudo = np.asarray(_predict(estimator, X[tgt], sd[tgt]))
         if len(np.unique(pseudo)) < 2:
             return 0.0  # one predicted class: the reverse model cannot be trained
-        n_t, n_s = int(tgt.sum()), int(src.sum())
-        Xr = np.vstack([X[tgt], X[src]])
-        yr = np.r_[pseudo.astype(y.dtype, copy=False), np.full(n_s, MASKED, dtype=y.dtype)]
-        sdr = np.r_[np.ones(n_t, dtype=int), -np.ones(n_s, dtype=int)]
+        from ._base import pack
+
+        Xr, yr, sdr = pack(X[tgt], X[src], pseudo)  # the pseudo-labelled target as source
         rev = clone(estimator)
         try:
             rev.fit(Xr, yr, sample_domain=sdr)
         except TypeError:
             rev.fit(Xr, yr, sdr)
-        back = _predict(rev, X[src], -np.ones(n_s, dtype=int))
+        back = _predict(rev, X[src], sdr[sdr < 0])
         return float(np.mean(np.asarray(back) == y[src]))
 
 

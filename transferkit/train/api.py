@@ -113,8 +113,10 @@ def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: s
     """
     t0 = time.perf_counter()
     auto = strategy == "auto" or backbone == "auto"
+    strat = None
     if not auto:
-        get_strategy(strategy)(**strategy_options).make_config()  # fail fast on bad options
+        strat = get_strategy(strategy)(**strategy_options)
+        strat.make_config()  # fail fast on bad options
     ds, vds = _split_train_val(train_ds, val_ds, val_size, seed)
     ds, vds = _labelled(ds, "training data"), _labelled(vds, "validation data")
     if len(np.unique(ds.y)) < 2:
@@ -122,8 +124,8 @@ def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: s
     if auto:
         backbone, strategy, strategy_options, advice = _follow_advice(
             ds, backbone, strategy, strategy_options, cache_dir, progress)
-    strat = get_strategy(strategy)(**strategy_options)
-    strat.make_config()
+        strat = get_strategy(strategy)(**strategy_options)
+        strat.make_config()
     if out is not None:
         check_out(out)  # fail before training, not after
     if checkpoint_dir is None and out is not None:

@@ -68,6 +68,7 @@ def adabn(predictor, inputs, *, batch_size: int = 64, seed: int = 0):
     info = {"method": "adabn", "n_target": len(x), "batch_size": batch_size, "seed": seed,
             "batchnorm_layers": len(C.batchnorm_layers(model)), "batches": used,
             "time_s": round(time.perf_counter() - t0, 3)}
-    if C.extract_note(predictor):
-        info["note"] = C.extract_note(predictor)
+    note = C.extract_note(predictor)
+    if note:
+        info["note"] = note
     return C.copy_predictor(predictor, model, info)

@@ -83,8 +83,9 @@ def tent(predictor, inputs, *, epochs: int = 1, lr: float | None = None,
 
     if stats not in ("target", "batch"):
         raise TransferkitError(f"stats={stats!r}: use 'target' or 'batch'")
-    lr = DEFAULT_LR.get(optimizer, 0.0) if lr is None else float(lr)
-    _optimizer([torch.zeros(1, requires_grad=True)], optimizer, lr)  # fail fast on bad names
+    if optimizer not in DEFAULT_LR:
+        raise TransferkitError(f"optimizer={optimizer!r}: use 'adam' or 'sgd'")
+    lr = DEFAULT_LR[optimizer] if lr is None else float(lr)
     name = C.model_name(predictor)
     model = copy.deepcopy(predictor.model)
     kind, layers, params = _prepare(model, name)
@@ -93,8 +94,8 @@ def tent(predictor, inputs, *, epochs: int = 1, lr: float | None = None,
     if kind != "batchnorm":
         info["note"] = (f"{name} has no BatchNorm: tent adapts its {len(layers)} LayerNorm/"
                         "GroupNorm affine parameter sets instead")
-    elif C.extract_note(predictor):
-        info["note"] = C.extract_note(predictor)
+    elif note := C.extract_note(predictor):
+        info["note"] = note
     if episodic:
         info.update(episodic=True, steps=steps, stats="batch")
         if kind == "batchnorm":
