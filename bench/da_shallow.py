@@ -30,6 +30,7 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 
@@ -47,6 +48,7 @@ from transferkit.adapt import (  # noqa: E402
     DomainAwareSplit,
     DomainClassifierWeights,
     ImportanceWeightedScorer,
+    NeighborhoodConsistency,
     ReverseValidation,
     SoftNeighborhoodDensity,
     SubspaceAlignment,
@@ -82,9 +84,19 @@ OURS = {
 }
 # peers' TCA builds an n x n kernel (about 30 s a pair here): run it with LR only
 PEER_LR_ONLY = {"tca"}
+# randomised methods (randomised PCA): every side runs with the same seeds, results averaged
+SEEDED = {"sa": (0, 1, 2, 3, 4)}
 SELECT_FROM = ["none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier"]
+# hyper-parameter grids for the label-free vs oracle choice of one method's setting (--hp-select)
+HP_GRIDS = {
+    "coral": ("reg", ["auto", 1.0, 0.01]),
+    "sa": ("n_components", [20, 40, 80]),
+    "tca": ("n_components", [20, 50, 100]),
+    "jda": ("mu", [0.01, 0.1, 1.0]),
+}
 SCORERS = {"dev": DeepEmbeddedValidation(), "iwv": ImportanceWeightedScorer(),
-           "snd": SoftNeighborhoodDensity(), "rv": ReverseValidation()}
+           "snd": SoftNeighborhoodDensity(), "rv": ReverseValidation(),
+           "nc": NeighborhoodConsistency()}
 
 
 def load_pairs(args):
@@ -113,10 +125,27 @@ def load_pairs(args):
             yield name, da_data.zscore(Xs), ys, da_data.zscore(Xt), yt
 
 
-def run_ours(name, est, X, y, sd, yt):
+def seeded(run):
+    """Average a run over the method's SEEDED seeds (one run with seed 0 otherwise)."""
+
+    def wrapped(name, *args):
+        got = [run(name, *args, seed=s) for s in SEEDED.get(name, (0,))]
+        if any(g is None or "error" in g for g in got) or len(got) == 1:
+            return got[0]
+        return {"acc": float(np.mean([g["acc"] for g in got])),
+                "time": float(np.mean([g["time"] for g in got])),
+                "seeds": [g["acc"] for g in got]}
+
+    return wrapped
+
+
+@seeded
+def run_ours(name, est, X, y, sd, yt, seed=0):
     adapter = OURS[name]()
     if est == "knn" and getattr(adapter, "reweights", False):
         return None
+    if name in SEEDED:
+        adapter.set_params(random_state=seed)
     t0 = time.perf_counter()
     pipe = make_da_pipeline(adapter, lr() if est == "lr" else knn()).fit(X, y, sd)
     acc = float(np.mean(pipe.predict(X[sd < 0]) == yt))
@@ -124,6 +153,11 @@ def run_ours(name, est, X, y, sd, yt):
 
 
 def run_peer(lib, name, est, Xs, ys, Xt, yt):
+    return _run_peer(name, lib, est, Xs, ys, Xt, yt)
+
+
+@seeded
+def _run_peer(name, lib, est, Xs, ys, Xt, yt, seed=0):
     fn = PEERS.get(lib, {}).get(name)
     if fn is None:
         return None
@@ -131,7 +165,7 @@ def run_peer(lib, name, est, Xs, ys, Xt, yt):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pred = fn(lr() if est == "lr" else knn(), est, Xs, ys, Xt)
+            pred = fn(lr() if est == "lr" else knn(), est, Xs, ys, Xt, seed=seed)
     except Exception as e:  # a peer failure is a result, recorded as such
         return {"error": f"{type(e).__name__}: {str(e)[:160]}"}
     if pred is None:
@@ -151,8 +185,38 @@ def select(X, y, sd, yt, accs, seed):
         pick = max(sc, key=sc.get)
         safe = pick if sc[pick] > sc["none"] else "none"
         out[k] = {"pick": pick, "acc": accs[pick], "safe_pick": safe, "safe_acc": accs[safe]}
+    # what `adapt_features(method='auto')` does by default: nc, then keep source-only unless
+    # the pick beats it in >= 90% of bootstrap resamples of the target
+    pick = out["nc"]["pick"]
+    if pick != "none":
+        win = SCORERS["nc"].win_probability(cands[pick].fit(X, y, sd),
+                                            clone(cands["none"]).fit(X, y, sd), X, sd)
+        pick = pick if win >= 0.9 else "none"
+        out["nc_checked"] = {"pick": pick, "acc": accs[pick], "win_probability": win}
+    else:
+        out["nc_checked"] = {"pick": "none", "acc": accs["none"]}
     best = max(SELECT_FROM, key=lambda n: accs[n])
     out["oracle"] = {"pick": best, "acc": accs[best]}
+    return out
+
+
+def hp_select(X, y, sd, yt, seed):
+    """Per method of HP_GRIDS: each scorer's label-free pick of the setting, and the oracle's."""
+    out = {}
+    for m, (param, values) in HP_GRIDS.items():
+        cands = {str(v): make_da_pipeline(OURS[m]().set_params(**{param: v}), lr())
+                 for v in values}
+        accs = {k: float(np.mean(clone(c).fit(X, y, sd).predict(X[sd < 0]) == yt))
+                for k, c in cands.items()}
+        scores = score_candidates(cands, X, y, sd, SCORERS,
+                                  cv=DomainAwareSplit(3, random_state=seed))
+        res = {"param": param, "target_acc": accs, "scores": scores}
+        for k, sc in scores.items():
+            pick = max(sc, key=sc.get)
+            res[k] = {"pick": pick, "acc": accs[pick]}
+        best = max(accs, key=accs.get)
+        res["oracle"] = {"pick": best, "acc": accs[best]}
+        out[m] = res
     return out
 
 
@@ -175,6 +239,8 @@ def main(argv=None):
     ap.add_argument("--methods", default=",".join(OURS))
     ap.add_argument("--peers", default="skada,adapt")
     ap.add_argument("--no-select", action="store_true")
+    ap.add_argument("--hp-select", action="store_true",
+                    help="also choose each HP_GRIDS method's setting label-free vs by oracle")
     ap.add_argument("--max-pairs", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -202,6 +268,8 @@ def main(argv=None):
             accs = {m: res[m]["ours_lr"]["acc"] if m in res
                     else run_ours(m, "lr", X, y, sd, yt)["acc"] for m in SELECT_FROM}
             entry["selection"] = select(X, y, sd, yt, accs, args.seed)
+        if args.hp_select:
+            entry["hp_selection"] = hp_select(X, y, sd, yt, args.seed)
         pairs[pair] = entry
         print(pair, {m: round(res[m]["ours_lr"]["acc"], 3) for m in methods}, flush=True)
     write(stem, args, methods, peers, pairs, time.perf_counter() - t_start)
@@ -225,13 +293,24 @@ def summarize(methods, peers, pairs):
     sel = {}
     sels = [p["selection"] for p in pairs.values() if "selection" in p]
     if sels:
-        for k in [*SCORERS, "oracle"]:
+        for k in [*SCORERS, "nc_checked", "oracle"]:
             sel[k] = float(np.mean([s[k]["acc"] for s in sels]))
-            if k != "oracle":
+            sel[k + "_below_source_only"] = int(sum(s[k]["acc"] < s["target_acc"]["none"]
+                                                    for s in sels))
+            if k not in ("oracle", "nc_checked"):
                 sel[k + "_safe"] = float(np.mean([s[k]["safe_acc"] for s in sels]))
         accs = {m: float(np.mean([s["target_acc"][m] for s in sels])) for m in SELECT_FROM}
         best = max(accs, key=accs.get)
         sel["oracle_single_method"] = {"method": best, "acc": accs[best]}
+    hps = [p["hp_selection"] for p in pairs.values() if "hp_selection" in p]
+    if hps:
+        sel["hp"] = {}
+        for m, (param, values) in HP_GRIDS.items():
+            r = {k: float(np.mean([h[m][k]["acc"] for h in hps])) for k in [*SCORERS, "oracle"]}
+            r["param"] = param
+            r["fixed"] = {str(v): float(np.mean([h[m]["target_acc"][str(v)] for h in hps]))
+                          for v in values}
+            sel["hp"][m] = r
     return rows, sel
 
 
@@ -262,7 +341,9 @@ def write(stem, args, methods, peers, pairs, total):
     tmp.replace(RESULTS / f"{stem}.json")
     lines = [f"# {stem}: {meta['dataset']} ({len(pairs)} pairs, mean target accuracy %)", "",
              f"Threads: 1 BLAS thread per side; total run {meta['total_seconds']} s. "
-             "Hyper-parameters fixed in advance (no target labels) unless stated.", ""]
+             "Hyper-parameters fixed in advance (no target labels) unless stated. "
+             + "".join(f"{m}: every side averaged over seeds {list(v)} (randomised PCA). "
+                       for m, v in SEEDED.items() if m in methods), ""]
     hdr = "| method | " + " | ".join(f"{s} LR | {s} 1-NN" for s in ["ours", *peers])
     hdr += " | time " + "/".join(["ours", *peers]) + " (s, LR) |"
     lines += [hdr, "|" + "---|" * (2 + 2 * (1 + len(peers)))]
@@ -276,16 +357,30 @@ def write(stem, args, methods, peers, pairs, total):
                 cells.append(v)
         times = "/".join(fmt(r[f"{s}_lr_time"], pct=False) for s in ["ours", *peers])
         lines.append(f"| {m} | " + " | ".join(cells) + f" | {times} |")
-    if sel:
+    if "oracle" in sel:
         lines += ["", "Model selection among " + ", ".join(SELECT_FROM) + " (LR), per pair:", "",
-                  "| selection | target labels used | mean acc |", "|---|---|---|"]
+                  "| selection | target labels used | mean acc | pairs below source-only |",
+                  "|---|---|---|---|"]
         for k in SCORERS:
-            lines.append(f"| {k} (label-free) | no | {fmt(sel[k])} |")
+            b = sel[k + "_below_source_only"]
+            lines.append(f"| {k} (label-free) | no | {fmt(sel[k])} | {b} |")
             lines.append(f"| {k}, keep source-only unless it scores higher | no | "
-                         f"{fmt(sel[k + '_safe'])} |")
-        lines.append(f"| oracle per pair | yes | {fmt(sel['oracle'])} |")
+                         f"{fmt(sel[k + '_safe'])} | |")
+        lines.append("| nc, keep source-only unless the pick wins >= 90% of target bootstraps "
+                     f"(`--method auto`'s default) | no | {fmt(sel['nc_checked'])} | "
+                     f"{sel['nc_checked_below_source_only']} |")
+        lines.append(f"| oracle per pair | yes | {fmt(sel['oracle'])} | 0 |")
         o = sel["oracle_single_method"]
         lines.append(f"| best single method ({o['method']}) | yes | {fmt(o['acc'])} |")
+    if sel.get("hp"):
+        lines += ["", "One method's setting chosen per pair, label-free (each scorer) or by the "
+                  "oracle (target labels); each fixed setting's mean for reference:", "",
+                  "| method | setting | " + " | ".join(SCORERS) + " | oracle | fixed settings |",
+                  "|---|---|" + "---|" * (len(SCORERS) + 2)]
+        for m, r in sel["hp"].items():
+            fixed = ", ".join(f"{v}: {fmt(a)}" for v, a in r["fixed"].items())
+            lines.append(f"| {m} | {r['param']} | " + " | ".join(fmt(r[k]) for k in SCORERS)
+                         + f" | {fmt(r['oracle'])} | {fixed} |")
     tmp = RESULTS / f".{stem}.md.tmp"
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(RESULTS / f"{stem}.md")

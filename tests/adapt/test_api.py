@@ -32,6 +32,26 @@ def test_auto_is_label_free_and_not_worse_than_source_only():
     assert acc >= np.mean(predict_target(base, Xt) == yt) - 0.02
 
 
+def test_auto_nc_bootstrap_check_keeps_source_only_when_unsure():
+    """With 'nc', the chosen method must beat source-only in >= `confidence` of bootstrap
+    resamples; at confidence 1.01 nothing can, so source-only is kept (and reported)."""
+    Xs, ys, Xt, _ = make_shift(shift="offset", seed=2)
+    cands = ("none", "coral", "sa", "tca")
+    _, rep = adapt_features(Xs, ys, Xt, method="auto", seed=0, candidates=cands,
+                            confidence=0.0)
+    assert rep["scorer"] == "nc" and "win_probability_over_source_only" not in rep
+    chosen = rep["method"]
+    if chosen == "none":
+        pytest.skip("nc chose source-only outright on this draw")
+    model, rep = adapt_features(Xs, ys, Xt, method="auto", seed=0, candidates=cands)
+    w = rep["win_probability_over_source_only"]
+    assert w["method"] == chosen and 0.0 <= w["value"] <= 1.0 and w["confidence"] == 0.9
+    assert rep["method"] == (chosen if w["value"] >= 0.9 else "none")
+    model, rep = adapt_features(Xs, ys, Xt, method="auto", seed=0, candidates=cands,
+                                confidence=1.01)
+    assert rep["method"] == "none" and model.adapter_ is None
+
+
 def test_reweighting_report_and_errors():
     Xs, ys, Xt, _ = make_shift(shift="offset", seed=1)
     _, rep = adapt_features(Xs, ys, Xt, method="domain_classifier")

@@ -82,6 +82,24 @@ def test_reweighting_moves_weight_to_target_region(adapter):
     assert abs(w.mean() - 1) < 0.5
 
 
+def test_kliep_median_gamma_and_weights_for_new_samples():
+    """gamma='median' is 1 / the median squared sample-to-centre distance (zeros excluded);
+    the fit weights equal compute_weights on the same source rows; KMM stops early once its
+    objective stalls (tol) and reports the objective it reached."""
+    Xs, ys, Xt, _ = _selection_bias(1, n=120)
+    X, y, sd = packed(Xs, ys, Xt)
+    k = KLIEP(gamma="median", n_centers=30).fit(X, y, sd)
+    c = k.centers_
+    D = np.r_[((Xs[:, None] - c[None]) ** 2).sum(-1).ravel(),
+              ((Xt[:, None] - c[None]) ** 2).sum(-1).ravel()]
+    assert k.gamma_ == pytest.approx(1.0 / np.median(D[D > 1e-9]), rel=1e-6)
+    np.testing.assert_allclose(k.source_weights_, k.compute_weights(Xs), rtol=1e-8)
+    loose = KMM(tol=1e-2, max_iter=1000).fit(X, y, sd)
+    tight = KMM(tol=1e-9, max_iter=1000).fit(X, y, sd)
+    assert loose.n_iter_ < tight.n_iter_
+    assert 0 <= tight.objective_ <= loose.objective_ * (1 + 1e-6)
+
+
 def test_kmm_projection_is_feasible():
     rng = np.random.default_rng(0)
     v = rng.normal(size=50) * 3

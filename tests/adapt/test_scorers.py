@@ -6,6 +6,7 @@ import pytest
 from transferkit.adapt import (
     DeepEmbeddedValidation,
     ImportanceWeightedScorer,
+    NeighborhoodConsistency,
     ReverseValidation,
     SoftNeighborhoodDensity,
 )
@@ -105,6 +106,43 @@ def test_reverse_validation_scores_the_target_labelling():
     leaked = np.r_[ys, yt]  # target labels present but sample_domain marks them target
     assert rv(good, X, leaked, sd) == a
     assert isinstance(get_scorer("rv"), ReverseValidation)
+
+
+class Rule:
+    """Fake classifier predicting from a fixed rule of X."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def predict(self, X, sample_domain=None):
+        return self.rule(X)
+
+
+def test_neighborhood_consistency_worked_example():
+    """Two target clusters: labelling by cluster scores kappa 1; a split across both clusters
+    is smooth too but scores less; random labels score about 0 (chance), a constant labelling
+    exactly 0; source rows are not used."""
+    rng = np.random.default_rng(0)
+    Xt = np.r_[rng.normal(size=(50, 2)) * 0.3 + [-3, 0], rng.normal(size=(50, 2)) * 0.3 + [3, 0]]
+    Xs = rng.normal(size=(20, 2)) * 10  # source rows are ignored
+    X = np.vstack([Xs, Xt])
+    sd = np.r_[np.ones(20, dtype=int), -np.ones(100, dtype=int)]
+    y = np.r_[np.arange(20) % 2, -np.ones(100, dtype=int)]
+    nc = NeighborhoodConsistency(n_neighbors=5)
+    assert nc(Rule(lambda Z: (Z[:, 0] > 0).astype(int)), X, y, sd) == pytest.approx(1.0)
+    orth = nc(Rule(lambda Z: (Z[:, 1] > 0).astype(int)), X, y, sd)
+    assert orth < 0.9
+    noise = np.random.default_rng(1).integers(0, 2, 200)
+    assert abs(nc(Rule(lambda Z: noise[: len(Z)]), X, y, sd)) < 0.2
+    assert nc(Rule(lambda Z: np.zeros(len(Z), dtype=int)), X, y, sd) == 0.0
+    # hand count: 4 points on a line, labels a a b b, 1 neighbour each -> agree 1, chance 1/2
+    X4 = np.array([[0.0], [1.0], [10.0], [11.0]])
+    sd4 = -np.ones(4, dtype=int)
+    k1 = NeighborhoodConsistency(n_neighbors=1)
+    assert k1(Rule(lambda Z: (Z[:, 0] > 5).astype(int)), X4, None, sd4) == pytest.approx(1.0)
+    # labels a b a b: every neighbour disagrees -> agree 0, chance 1/2 -> kappa -1
+    assert k1(Rule(lambda Z: (Z[:, 0] % 10).astype(int)), X4, None, sd4) == pytest.approx(-1.0)
+    assert isinstance(get_scorer("nc"), NeighborhoodConsistency)
 
 
 def test_get_scorer():

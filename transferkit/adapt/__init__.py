@@ -23,6 +23,7 @@ from .modelfile import load_da_model, save_da_model
 from .scorers import (
     DeepEmbeddedValidation,
     ImportanceWeightedScorer,
+    NeighborhoodConsistency,
     ReverseValidation,
     SoftNeighborhoodDensity,
 )
@@ -32,7 +33,7 @@ __all__ = [
     "AdaptResult", "BDA", "BaseAdapter", "CORAL", "DAEstimator", "DAPipeline",
     "DeepEmbeddedValidation", "DomainAwareSplit", "DomainClassifierWeights",
     "DomainStandardScaler", "ImportanceWeightedScorer", "JDA", "KLIEP", "KMM", "MEDA",
-    "ReverseValidation",
+    "NeighborhoodConsistency", "ReverseValidation",
     "SoftNeighborhoodDensity", "SubspaceAlignment", "TCA", "TrAdaBoost", "adapt", "adapt_features",
     "check_X_domain", "coral_distance", "distance_report", "get_method", "list_methods",
     "load_da_model", "make_da_pipeline", "mmd", "pack", "predict_target", "proxy_a_distance",

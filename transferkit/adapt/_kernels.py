@@ -16,7 +16,7 @@ from ..errors import DataError
 _CHUNK = 8192
 
 
-def median_gamma(X, max_samples=1000, seed=0):
+def median_gamma(X, max_samples=500, seed=0):
     """RBF ``gamma = 1 / median(squared pairwise distance)`` on a subsample of X."""
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(X), size=min(len(X), max_samples), replace=False)
@@ -63,7 +63,7 @@ class KernelMap:
             idx = np.sort(rng.choice(X.shape[0], size=m, replace=False))
             self.landmarks_ = X[idx].copy()
             Kmm = np.exp(-self.gamma_ * _sqdist(self.landmarks_, self.landmarks_))
-            w, V = eigh(Kmm)
+            w, V = eigh(Kmm, driver="evd")
             keep = w > max(w.max(), 1e-12) * 1e-10
             self.proj_ = V[:, keep] / np.sqrt(w[keep])
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import DataError
@@ -36,8 +37,8 @@ def make_adapter(name, seed=0):
     return cls(**kw)
 
 
-def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=None,
-                   standardize=True, candidates=AUTO_METHODS, margin=0.0):
+def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="nc", estimator=None,
+                   standardize=True, candidates=AUTO_METHODS, margin=0.0, confidence=0.9):
     """Fit a domain-adaptation pipeline on labelled source and unlabelled target features.
 
     Parameters
@@ -46,12 +47,15 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=No
     Xt : target features (n_t, d), no labels.
     method : 'auto', 'none' or a name from :func:`list_methods`.
     seed : int.
-    scorer : label-free scorer for 'auto': 'iwv' (default; best on the SURF benchmark),
-        'dev' or 'snd'.
+    scorer : label-free scorer for 'auto': 'nc' (default: neighbourhood consistency, best on
+        the SURF, EfficientNet-feature and digits benchmarks), 'iwv', 'dev', 'snd' or 'rv'.
     estimator : final classifier (default LogisticRegression).
     standardize : z-score features with statistics pooled over both domains first.
     candidates : methods compared by 'auto'; source-only ('none') is always added.
     margin : 'auto' keeps source-only unless a method's score beats it by more than this.
+    confidence : with a scorer that can compare two fitted models sample by sample ('nc'),
+        'auto' keeps source-only unless the chosen method beats it in at least this share of
+        bootstrap resamples of the target (0 turns the check off).
 
     Returns
     -------
@@ -77,6 +81,7 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=No
     est = estimator if estimator is not None else _estimator(seed)
     report = {"method_requested": method, "seed": seed, "standardize": bool(standardize),
               "target_labels_used": False}
+    model = None
     if method == "auto":
         names = ["none"] + [c for c in candidates if c != "none"]
         for c in names:
@@ -92,7 +97,16 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=No
         if scores[best] - scores["none"] <= margin:
             best = "none"
         report.update(selection=f"label-free ({scorer}), without target labels",
-                      candidate_scores=scores)
+                      scorer=scorer, candidate_scores=scores)
+        if best != "none" and confidence and hasattr(sc, "win_probability"):
+            fitted = clone(cands[best]).fit(X, y, sd)
+            win = sc.win_probability(fitted, clone(cands["none"]).fit(X, y, sd), X, sd)
+            report["win_probability_over_source_only"] = {"method": best, "value": win,
+                                                          "confidence": confidence}
+            if win < confidence:
+                best = "none"
+            else:
+                model = fitted  # already fitted on all samples
         chosen = best
     else:
         if method not in ("none", *list_methods()):
@@ -102,7 +116,8 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="iwv", estimator=No
                             "transferkit.adapt.TrAdaBoost directly")
         chosen = method
         report["selection"] = "fixed by the user"
-    model = make_da_pipeline(make_adapter(chosen, seed), est).fit(X, y, sd)
+    if model is None:
+        model = make_da_pipeline(make_adapter(chosen, seed), est).fit(X, y, sd)
     model.scaler_ = scaler
     report["method"] = chosen
     report["fit_seconds"] = round(time.perf_counter() - t0, 3)

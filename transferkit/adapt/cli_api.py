@@ -32,7 +32,7 @@ class AdaptJob:
     method: str
     backbone: str
     seed: int
-    scorer: str
+    scorer: str | None
     cache_dir: str | None
     progress: bool
 
@@ -138,7 +138,7 @@ def _run_shallow(job: AdaptJob) -> dict:
         raise DataError(f"{job.target.source or 'target'}: no usable target samples")
     ys = np.asarray(job.source.y)[ks]
     model, report = adapt_features(Xs, ys, Xt, method=job.method, seed=job.seed,
-                                   scorer=job.scorer)
+                                   scorer=job.scorer or "nc")
     return {"model": model, "report": report, "Xt": Xt, "target_index": kt,
             "skipped": sk_s + sk_t, "n_source": len(Xs)}
 
@@ -173,7 +173,7 @@ def _check_method(method: str) -> None:
 # ---------------------------------------------------------------------- entry point
 
 def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet_lite0",
-          out=None, scorer: str = "iwv", seed: int = 0, cache_dir=None, progress: bool = True,
+          out=None, scorer: str | None = None, seed: int = 0, cache_dir=None, progress: bool = True,
           text_column: str | None = None, label_column: str | None = None) -> AdaptResult:
     """Adapt from a labelled ``source`` to an unlabelled ``target`` and (with ``out``) write a
     DA model folder.
@@ -181,8 +181,10 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     ``source``/``target``: paths :func:`transferkit.data.load_data` reads (image folders,
     CSV/TSV with ``text_column``/``label_column``, ``.npz``/``.npy`` arrays) or Datasets; the
     target may be unlabelled (loose images, an ``.npz`` with only ``X``, a CSV without labels).
-    ``method``: ``'auto'`` (label-free selection with ``scorer``: ``'iwv'``, ``'dev'`` or
-    ``'snd'``), ``'none'`` (source only) or a method name (see :data:`RUNNERS`).
+    ``method``: ``'auto'`` (label-free selection with ``scorer``, default ``'nc'``; also
+    ``'iwv'``, ``'dev'``, ``'snd'``, ``'rv'``), ``'none'`` (source only) or a method name (see
+    :data:`RUNNERS`); deep methods choose their trade-off and epochs with ``scorer`` (default
+    ``'dev'``).
     ``backbone``: a backbone name, or ``'none'`` to use array inputs as features.
     Target labels are never used for fitting; if present, the result's ``target_accuracy``
     reports them (and says so).
@@ -190,8 +192,10 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     from ..data import load_data
 
     _check_method(method)
-    if scorer not in ("iwv", "dev", "snd"):
-        raise TransferkitError(f"scorer {scorer!r}: expected 'iwv', 'dev' or 'snd'")
+    from .scorers import SCORERS
+
+    if scorer is not None and scorer not in SCORERS:
+        raise TransferkitError(f"scorer {scorer!r}: expected one of {', '.join(SCORERS)}")
     if out is not None:
         from ..train.modelfile import check_out
 

@@ -13,6 +13,8 @@ Source samples in ``X`` must be held out from the estimator's training (use
   neighbourhood of target predictions.
 * :class:`ReverseValidation` -- RV (Zhong et al., 2010): a reverse model trained on the
   pseudo-labelled target, scored on held-out source labels.
+* :class:`NeighborhoodConsistency` -- NC: how well target predictions follow the target's own
+  k-nearest-neighbour graph (the cluster assumption), as Cohen's kappa against chance.
 """
 
 from __future__ import annotations
@@ -207,16 +209,96 @@ class ReverseValidation(_DomainScorer):
         return float(np.mean(np.asarray(back) == y[src]))
 
 
+class NeighborhoodConsistency(_DomainScorer):
+    """Neighbourhood consistency of the target predictions (the cluster assumption).
+
+    The k nearest neighbours of each target sample are found among the target samples in the
+    *input* space ``X`` (the same graph for every candidate, so scores are comparable). The
+    score is the agreement between each sample's predicted label and its neighbours',
+    corrected for chance as Cohen's kappa: ``(agree - sum_c pi_c^2) / (1 - sum_c pi_c^2)``
+    with ``pi`` the predicted class shares. A constant prediction scores 0, predictions that
+    follow the target's clusters score near 1.
+
+    Unlike IWV and DEV, which look at source samples only, it sees what a transductive method
+    does on the target. Its bias: it rewards smooth predictions on the target graph, which is
+    what MEDA's Laplacian term optimises; on SURF and EfficientNet features it chose MEDA or
+    JDA, the best methods there (see docs/adapt.md), but on features whose neighbourhoods do
+    not follow the classes it favours any smooth labelling.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=10
+    max_samples : int, default=3000  (target subsample for the k-NN graph)
+    seed : int, default=0
+    """
+
+    def __init__(self, n_neighbors=10, max_samples=3000, seed=0):
+        self.n_neighbors = n_neighbors
+        self.max_samples = max_samples
+        self.seed = seed
+
+    def _graph(self, X, sd):
+        """Target rows (subsampled) and their k-NN indices among themselves, or None."""
+        from sklearn.neighbors import NearestNeighbors
+
+        tgt = np.flatnonzero(sd < 0)
+        if len(tgt) > self.max_samples:
+            tgt = np.sort(np.random.default_rng(self.seed).choice(tgt, self.max_samples,
+                                                                  replace=False))
+        k = int(min(self.n_neighbors, len(tgt) - 1))
+        if k < 1:
+            return tgt, None
+        idx = NearestNeighbors(n_neighbors=k + 1).fit(X[tgt]).kneighbors(
+            X[tgt], return_distance=False)
+        return tgt, idx[:, 1:]  # drop the sample itself
+
+    @staticmethod
+    def _labels(estimator, X, sd, tgt):
+        _, p = np.unique(np.asarray(_predict(estimator, X[tgt], sd[tgt])), return_inverse=True)
+        return p
+
+    @staticmethod
+    def _kappa(p, idx, rows):
+        agree = float(np.mean(p[idx[rows]] == p[rows][:, None]))
+        pi = np.bincount(p[rows]) / len(rows)
+        chance = float(np.sum(pi**2))
+        return 0.0 if chance >= 1 - 1e-12 else (agree - chance) / (1 - chance)
+
+    def _score(self, estimator, X, y, sd, src):
+        tgt, idx = self._graph(X, sd)
+        if idx is None:
+            return 0.0
+        p = self._labels(estimator, X, sd, tgt)
+        return self._kappa(p, idx, np.arange(len(tgt)))
+
+    def win_probability(self, estimator, reference, X, sample_domain, n_boot=200):
+        """Bootstrap probability, over target samples, that ``estimator`` scores higher than
+        ``reference`` (both fitted; the same resamples for both). ``adapt_features`` keeps
+        source-only unless the chosen method wins with at least its ``confidence``."""
+        X, _, sd, _ = _domains(X, None, sample_domain)
+        tgt, idx = self._graph(X, sd)
+        if idx is None:
+            return 0.0
+        pa, pb = self._labels(estimator, X, sd, tgt), self._labels(reference, X, sd, tgt)
+        rng = np.random.default_rng(self.seed)
+        wins = 0
+        for _ in range(int(n_boot)):
+            rows = rng.integers(0, len(tgt), len(tgt))
+            wins += self._kappa(pa, idx, rows) > self._kappa(pb, idx, rows)
+        return wins / int(n_boot)
+
+
 SCORERS = {
     "iwv": ImportanceWeightedScorer,
     "dev": DeepEmbeddedValidation,
     "snd": SoftNeighborhoodDensity,
     "rv": ReverseValidation,
+    "nc": NeighborhoodConsistency,
 }
 
 
 def get_scorer(name):
-    """A label-free scorer by name: 'iwv', 'dev', 'snd' or 'rv'."""
+    """A label-free scorer by name: 'iwv', 'dev', 'snd', 'rv' or 'nc'."""
     from ._registry import UnknownMethodError
 
     if name not in SCORERS:

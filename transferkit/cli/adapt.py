@@ -17,7 +17,7 @@ def adapt(
     model: Path = typer.Option(None, "--model", help="Trained model folder (from `transferkit fit`) to adapt without source data (--method shot)."),
     epochs: int = typer.Option(10, "--epochs", help="SHOT epochs over the target data."),
     backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Feature backbone, or none to use array inputs as features."),
-    scorer: str = typer.Option("iwv", "--scorer", help="Label-free scorer choosing the method (--method auto) or a deep method's trade-off and epochs: iwv, dev, snd or rv (reverse validation)."),
+    scorer: str = typer.Option(None, "--scorer", help="Label-free scorer choosing the method (--method auto; default nc, neighbourhood consistency) or a deep method's trade-off and epochs (default dev): nc, iwv, dev, snd or rv (reverse validation)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Feature cache folder."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of CSV/TSV data."),
@@ -50,7 +50,7 @@ def adapt(
             f"{r.n_target} target samples; backbone {r.backbone}")
     scores = rep.get("candidate_scores")
     if scores:
-        c.print(f"label-free candidate scores ({scorer}, higher is better):")
+        c.print(f"label-free candidate scores ({rep.get('scorer', scorer)}, higher is better):")
         for name, v in sorted(scores.items(), key=lambda kv: -kv[1]):
             mark = "  <- chosen" if name == r.method else ""
             c.print(f"  {name:<18} {v:.4f}{mark}")

@@ -45,7 +45,7 @@ def select_deep(estimator, X, y, sample_domain, scorer="dev", grid=None, seed=0,
     ----------
     estimator : unfitted DeepDA carrying the fixed parameters.
     X, y, sample_domain : skada convention; target labels must be masked (-1).
-    scorer : 'dev' | 'iwv' | 'snd' (IWV needs 2-D inputs: feature mode only).
+    scorer : 'dev' | 'iwv' | 'snd' | 'rv' | 'nc' (IWV and NC need 2-D inputs: feature mode only).
     grid : ``{param: values}`` over any DeepDA parameter; default :func:`default_grid`
         (trade-off 0.1 / 0.3 / 1.0 x epochs E/2 / E / 2E, 9 fits).
 
@@ -60,8 +60,8 @@ def select_deep(estimator, X, y, sample_domain, scorer="dev", grid=None, seed=0,
     y = np.asarray(y).copy()
     sd = np.asarray(sample_domain).astype(int)
     y[sd < 0] = -1  # never look at target labels, even if given
-    if scorer == "iwv" and X.ndim != 2:
-        raise DataError("scorer: 'iwv' needs 2-D features; use 'dev' or 'snd' end-to-end")
+    if scorer in ("iwv", "nc") and X.ndim != 2:
+        raise DataError(f"scorer: {scorer!r} needs 2-D features; use 'dev' or 'snd' end-to-end")
     grid = dict(grid or default_grid(estimator.epochs))
     points = _grid_points(grid)
     if not points:

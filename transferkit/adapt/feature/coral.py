@@ -15,7 +15,7 @@ from .._registry import register
 
 
 def _sqrtm(C, inverse=False):
-    w, V = eigh(C)
+    w, V = eigh(C, driver="evd")  # divide and conquer: ~3x faster than the default 'evr'
     w = np.maximum(w, 1e-12)
     p = -0.5 if inverse else 0.5
     return (V * w**p) @ V.T

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import _sqdist, median_gamma
+from .._kernels import _sqdist
 from .._registry import register
 from ._reweight import BaseReweighter
 
@@ -41,7 +41,8 @@ class KLIEP(BaseReweighter):
     Parameters
     ----------
     gamma : float, 'scale', 'median' or 'auto', default='auto'
-        RBF bandwidth; ``'auto'`` picks among median-heuristic multiples by LCV.
+        RBF bandwidth; ``'median'`` is 1 / the median squared distance between the samples
+        and the centres; ``'auto'`` picks among multiples of it (0.1-10) by LCV.
     n_centers : int, default=100
     cv : int, default=3  (LCV folds)
     max_iter, tol : EM iterations and log-likelihood tolerance.
@@ -57,39 +58,45 @@ class KLIEP(BaseReweighter):
         self.tol = tol
         self.random_state = random_state
 
-    def _fit_one(self, Xs, Xt, centers, gamma):
-        At = np.exp(-gamma * _sqdist(Xt, centers))
-        bs = np.exp(-gamma * _sqdist(Xs, centers)).mean(0)
-        return _fit_alpha(At, bs, self.max_iter, self.tol)
+    def _fit_one(self, Dt, Ds, gamma):
+        """alpha from squared distances to the centres (target rows ``Dt``, source ``Ds``)."""
+        return _fit_alpha(np.exp(-gamma * Dt), np.exp(-gamma * Ds).mean(0), self.max_iter,
+                          self.tol)
 
     def _weights(self, Xs, Xt):
         rng = np.random.default_rng(self.random_state)
         idx = rng.choice(len(Xt), size=min(self.n_centers, len(Xt)), replace=False)
         centers = Xt[idx]
-        X = np.vstack([Xs, Xt])
+        # every kernel value below is exp(-gamma * D) of these two matrices, computed once
+        Ds, Dt = _sqdist(Xs, centers), _sqdist(Xt, centers)
+        if self.gamma in ("auto", "median"):
+            # median heuristic on the sample-to-centre distances (the centres' own zeros out)
+            D = np.concatenate([Ds.ravel(), Dt.ravel()])
+            D = D[D > 1e-12 * max(D.max(), 1e-300)]  # rounding leaves ~1e-15, not 0, on the centres
+            g0 = 1.0 / np.median(D) if len(D) else 1.0
         if self.gamma == "auto":
-            g0 = median_gamma(X, seed=self.random_state)
             grid = [g0 * f for f in (0.1, 0.3, 1.0, 3.0, 10.0)]
             folds = rng.permutation(len(Xt)) % max(2, int(self.cv))
             scores = []
             for g in grid:
                 ll = []
                 for k in np.unique(folds):
-                    a = self._fit_one(Xs, Xt[folds != k], centers, g)
-                    w = np.exp(-g * _sqdist(Xt[folds == k], centers)) @ a
+                    a = self._fit_one(Dt[folds != k], Ds, g)
+                    w = np.exp(-g * Dt[folds == k]) @ a
                     ll.append(np.mean(np.log(np.maximum(w, 1e-300))))
                 scores.append(np.mean(ll))
             self.lcv_scores_ = dict(zip(grid, scores, strict=True))
             gamma = grid[int(np.argmax(scores))]
         elif self.gamma == "median":
-            gamma = median_gamma(X, seed=self.random_state)
+            gamma = g0
         elif self.gamma == "scale":
+            X = np.vstack([Xs, Xt])
             gamma = 1.0 / (X.shape[1] * X.var())
         else:
             gamma = float(self.gamma)
         self.gamma_, self.centers_ = float(gamma), centers
-        self.alpha_ = self._fit_one(Xs, Xt, centers, self.gamma_)
-        return self.compute_weights(Xs)
+        self.alpha_ = self._fit_one(Dt, Ds, self.gamma_)
+        return np.exp(-self.gamma_ * Ds) @ self.alpha_
 
     def compute_weights(self, X):
         """Importance weights for (new) source samples ``X``."""
