@@ -52,6 +52,8 @@ def _skada_table():
         "tca": _skada(lambda e, s: skada.TransferComponentAnalysis(e)),
         "kmm": _skada(lambda e, s: skada.KMMReweight(e), reweight=True),
         "kliep": _skada(lambda e, s: skada.KLIEPReweight(e, gamma="scale"), reweight=True),
+        "kliep_scale": _skada(lambda e, s: skada.KLIEPReweight(e, gamma="scale"),
+                              reweight=True),
         "domain_classifier": _skada(lambda e, s: skada.DiscriminatorReweight(e), reweight=True),
     }
 

@@ -52,7 +52,7 @@ class KMM(BaseReweighter):
     """
 
     def __init__(self, B=1000.0, eps=None, kernel="rbf", gamma="median",
-                 n_kernel_components=500, approx="nystroem", max_iter=1000, tol=1e-3,
+                 n_kernel_components=500, approx="nystroem", max_iter=1000, tol=1e-5,
                  random_state=0):
         self.B = B
         self.eps = eps
