@@ -153,12 +153,8 @@ def run_ours(name, est, X, y, sd, yt, seed=0):
     return {"acc": acc, "time": time.perf_counter() - t0}
 
 
-def run_peer(lib, name, est, Xs, ys, Xt, yt):
-    return _run_peer(name, lib, est, Xs, ys, Xt, yt)
-
-
 @seeded
-def _run_peer(name, lib, est, Xs, ys, Xt, yt, seed=0):
+def run_peer(name, lib, est, Xs, ys, Xt, yt, seed=0):
     fn = PEERS.get(lib, {}).get(name)
     if fn is None:
         return None
@@ -181,11 +177,10 @@ def select(X, y, sd, yt, accs, seed):
     """Label-free choice among SELECT_FROM per scorer, and the oracle (target-label) choice."""
     cands = {n: make_da_pipeline(OURS[n](), lr()) for n in SELECT_FROM}
     scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
-    out = {"scores": scores, "target_acc": accs}
+    out = {"scores": scores, "target_acc": accs, **picks(scores, accs)}
     for k, sc in scores.items():
-        pick = max(sc, key=sc.get)
-        safe = pick if sc[pick] > sc["none"] else "none"
-        out[k] = {"pick": pick, "acc": accs[pick], "safe_pick": safe, "safe_acc": accs[safe]}
+        safe = out[k]["pick"] if sc[out[k]["pick"]] > sc["none"] else "none"
+        out[k].update(safe_pick=safe, safe_acc=accs[safe])
     # what `adapt_features(method='auto')` does by default: nc, then keep source-only unless
     # the pick beats it in >= 90% of bootstrap resamples of the target
     pick = out["nc"]["pick"]
@@ -196,8 +191,6 @@ def select(X, y, sd, yt, accs, seed):
         out["nc_checked"] = {"pick": pick, "acc": accs[pick], "win_probability": win}
     else:
         out["nc_checked"] = {"pick": "none", "acc": accs["none"]}
-    best = max(SELECT_FROM, key=lambda n: accs[n])
-    out["oracle"] = {"pick": best, "acc": accs[best]}
     return out
 
 
@@ -211,13 +204,19 @@ def hp_select(X, y, sd, yt, seed):
                 for k, c in cands.items()}
         scores = score_candidates(cands, X, y, sd, SCORERS,
                                   cv=DomainAwareSplit(3, random_state=seed))
-        res = {"param": param, "target_acc": accs, "scores": scores}
-        for k, sc in scores.items():
-            pick = max(sc, key=sc.get)
-            res[k] = {"pick": pick, "acc": accs[pick]}
-        best = max(accs, key=accs.get)
-        res["oracle"] = {"pick": best, "acc": accs[best]}
-        out[m] = res
+        out[m] = {"param": param, "target_acc": accs, "scores": scores,
+                  **picks(scores, accs)}
+    return out
+
+
+def picks(scores, accs):
+    """Each scorer's choice (highest score) and the oracle's (highest target accuracy)."""
+    out = {}
+    for k, sc in scores.items():
+        pick = max(sc, key=sc.get)
+        out[k] = {"pick": pick, "acc": accs[pick]}
+    best = max(accs, key=accs.get)
+    out["oracle"] = {"pick": best, "acc": accs[best]}
     return out
 
 
@@ -268,7 +267,7 @@ def main(argv=None):
                 for lib in peers:
                     if est == "knn" and m in PEER_LR_ONLY:
                         continue
-                    res[m][f"{lib}_{est}"] = run_peer(lib, m, est, Xs, ys, Xt, yt)
+                    res[m][f"{lib}_{est}"] = run_peer(m, lib, est, Xs, ys, Xt, yt)
         entry = {"results": res}
         if not args.no_select:
             accs = {m: res[m]["ours_lr"]["acc"] if m in res

@@ -47,8 +47,9 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="nc", estimator=Non
     Xt : target features (n_t, d), no labels.
     method : 'auto', 'none' or a name from :func:`list_methods`.
     seed : int.
-    scorer : label-free scorer for 'auto': 'nc' (default: neighbourhood consistency, best on
-        the SURF, EfficientNet-feature and digits benchmarks), 'iwv', 'dev', 'snd' or 'rv'.
+    scorer : label-free scorer for 'auto': 'nc' (default: neighbourhood consistency; best on
+        the SURF and EfficientNet-feature benchmarks, tied with IWV on digits), 'iwv', 'dev',
+        'snd' or 'rv'.
     estimator : final classifier (default LogisticRegression).
     standardize : z-score features with statistics pooled over both domains first.
     candidates : methods compared by 'auto'; source-only ('none') is always added.
