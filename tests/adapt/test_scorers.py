@@ -145,6 +145,18 @@ def test_neighborhood_consistency_worked_example():
     assert isinstance(get_scorer("nc"), NeighborhoodConsistency)
 
 
+def test_neighborhood_consistency_graph_cache_follows_the_target():
+    """One scorer instance reused on another target gives what a fresh instance gives."""
+    rng = np.random.default_rng(3)
+    rule = Rule(lambda Z: (Z[:, 0] > 0).astype(int))
+    sd = -np.ones(60, dtype=int)
+    A, B = rng.normal(size=(60, 2)), rng.normal(size=(60, 2)) * [0.1, 3.0]
+    nc = NeighborhoodConsistency(n_neighbors=4)
+    first = nc(rule, A, None, sd)
+    assert nc(rule, B, None, sd) == NeighborhoodConsistency(n_neighbors=4)(rule, B, None, sd)
+    assert nc(rule, A, None, sd) == first
+
+
 def test_get_scorer():
     assert isinstance(get_scorer("dev"), DeepEmbeddedValidation)
     with pytest.raises(TransferkitError, match="unknown scorer"):

@@ -19,12 +19,15 @@ Source samples in ``X`` must be held out from the estimator's training (use
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.metadata_routing import _MetadataRequester
 
-from ._base import MASKED
+from ._base import MASKED, pack
 
 _EPS = 1e-12
 
@@ -189,16 +192,12 @@ class ReverseValidation(_DomainScorer):
         self.seed = seed
 
     def _score(self, estimator, X, y, sd, src):
-        from sklearn.base import clone
-
         tgt = sd < 0
         if not src.any() or not tgt.any():
             return -np.inf
         pseudo = np.asarray(_predict(estimator, X[tgt], sd[tgt]))
         if len(np.unique(pseudo)) < 2:
             return 0.0  # one predicted class: the reverse model cannot be trained
-        from ._base import pack
-
         Xr, yr, sdr = pack(X[tgt], X[src], pseudo)  # the pseudo-labelled target as source
         rev = clone(estimator)
         try:
@@ -238,19 +237,30 @@ class NeighborhoodConsistency(_DomainScorer):
         self.seed = seed
 
     def _graph(self, X, sd):
-        """Target rows (subsampled) and their k-NN indices among themselves, or None."""
+        """Target rows (subsampled) and their k-NN indices among themselves, or None.
+
+        The graph depends on the target rows only, which are the same for every candidate
+        and every fold of a selection: the last one is kept, keyed by their content.
+        """
         from sklearn.neighbors import NearestNeighbors
 
         tgt = np.flatnonzero(sd < 0)
         if len(tgt) > self.max_samples:
             tgt = np.sort(np.random.default_rng(self.seed).choice(tgt, self.max_samples,
                                                                   replace=False))
+        Xt = np.ascontiguousarray(X[tgt])
+        key = (Xt.shape, int(self.n_neighbors),
+               hashlib.blake2b(Xt.view(np.uint8), digest_size=16).digest())
+        cached = getattr(self, "_graph_cache", None)
+        if cached is not None and cached[0] == key:
+            return tgt, cached[1]
         k = int(min(self.n_neighbors, len(tgt) - 1))
-        if k < 1:
-            return tgt, None
-        idx = NearestNeighbors(n_neighbors=k + 1).fit(X[tgt]).kneighbors(
-            X[tgt], return_distance=False)
-        return tgt, idx[:, 1:]  # drop the sample itself
+        idx = None
+        if k >= 1:
+            idx = NearestNeighbors(n_neighbors=k + 1).fit(Xt).kneighbors(
+                Xt, return_distance=False)[:, 1:]  # drop the sample itself
+        self._graph_cache = (key, idx)
+        return tgt, idx
 
     @staticmethod
     def _labels(estimator, X, sd, tgt):

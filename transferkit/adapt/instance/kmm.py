@@ -96,5 +96,5 @@ class KMM(BaseReweighter):
                     break
                 last = f
         self.n_iter_ = it + 1
-        self.objective_ = float(0.5 * np.sum(((Ps.T @ b) / ns - mt) ** 2))
+        self.objective_ = objective(b)
         return b
