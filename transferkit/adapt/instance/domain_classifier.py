@@ -20,26 +20,32 @@ class DomainClassifierWeights(BaseReweighter):
     estimator : classifier with predict_proba, default=LogisticRegression(C=0.01)
     max_weight : float, default=10.0
         Weights are clipped to this value (then rescaled to mean 1) to bound the variance.
-    cv : int, default=3
-        The fit weights use out-of-fold probabilities (a classifier that separates the
-        domains perfectly on its own training data would give flat, useless weights).
+    cv : int or None, default=None
+        None: one classifier, and the fit weights are its probabilities on the samples it was
+        fitted on (the default classifier's strong L2 penalty keeps it from separating the
+        domains by memorising them). An int: the fit weights use out-of-fold probabilities
+        of ``cv`` classifiers, fitted besides the one kept for :meth:`compute_weights`.
     """
 
-    def __init__(self, estimator=None, max_weight=10.0, cv=3):
+    def __init__(self, estimator=None, max_weight=10.0, cv=None):
         self.estimator = estimator
         self.max_weight = max_weight
         self.cv = cv
 
-    def _weights(self, Xs, Xt):
+    def _weights_of(self, X, src):
+        """Weights of the source rows ``X[src]``; the classifier sees the rows of X as they
+        are (target = 1), so no source/target copies of X are made."""
         est = clone(self.estimator) if self.estimator is not None else LogisticRegression(
             C=0.01, max_iter=1000)
-        Z = np.vstack([Xs, Xt])
-        d = np.r_[np.zeros(len(Xs)), np.ones(len(Xt))]
-        k = int(max(2, min(self.cv, len(Xs), len(Xt))))
-        folds = StratifiedKFold(k, shuffle=True, random_state=0)
-        p = cross_val_predict(est, Z, d, cv=folds, method="predict_proba")[: len(Xs), 1]
-        self.domain_estimator_ = clone(est).fit(Z, d)
-        self.prior_ratio_ = len(Xs) / len(Xt)
+        d = (~src).astype(float)
+        self.domain_estimator_ = clone(est).fit(X, d)
+        if self.cv is None:
+            p = self.domain_estimator_.predict_proba(X)[src, 1]
+        else:
+            k = int(max(2, min(self.cv, int(src.sum()), int((~src).sum()))))
+            folds = StratifiedKFold(k, shuffle=True, random_state=0)
+            p = cross_val_predict(est, X, d, cv=folds, method="predict_proba")[src, 1]
+        self.prior_ratio_ = float(src.sum() / (~src).sum())
         return self._odds(p)
 
     def _odds(self, p):

@@ -5,33 +5,82 @@ With ``K ~ Phi Phi^T`` (Nystroem or random features, m columns) the KMM quadrati
 subject to ``0 <= b <= B`` and ``|mean(b) - 1| <= eps``. It is solved by accelerated projected
 gradient (FISTA); the projection onto box + sum constraints is a bisection on a shift.
 Memory O(n m); no n x n matrix.
+
+The default RBF Nystroem map is built in float32 (distances after centring, landmark
+whitening by a Cholesky factor instead of an eigendecomposition: the objective depends on
+``Phi Phi^T`` only, so any square root of the landmark kernel gives the same iterates), and
+the gradient's step size comes from a few Lanczos products instead of the m x m Gram matrix.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.linalg import eigsh
+from scipy.linalg import cho_factor, eigh, solve_triangular
+from scipy.sparse.linalg import LinearOperator, eigsh
 
-from .._kernels import KernelMap
+from .._kernels import KernelMap, _sqdist
 from .._registry import register
 from ._reweight import BaseReweighter
 
 
 def project_box_sum(v, upper, lo, hi):
     """Euclidean projection of v onto {0 <= b <= upper, lo <= sum(b) <= hi}."""
-    b = np.clip(v, 0, upper)
+    # with upper >= hi the box's upper side is implied by sum(b) <= hi and b >= 0
+    cap = upper if upper < hi else np.inf
+    b = np.maximum(v, 0)
+    if cap < np.inf and b.max() > cap:
+        np.minimum(b, cap, out=b)
     s = b.sum()
     if lo <= s <= hi:
         return b
     target = lo if s < lo else hi
-    a, z = v.min() - upper, v.max()
+    a, z = v.min() - min(upper, hi), v.max()
     for _ in range(100):
         tau = 0.5 * (a + z)
-        if np.clip(v - tau, 0, upper).sum() > target:
+        if np.clip(v - tau, 0, cap).sum() > target:
             a = tau
         else:
             z = tau
-    return np.clip(v - 0.5 * (a + z), 0, upper)
+    return np.clip(v - 0.5 * (a + z), 0, cap)
+
+
+def _sqdist32(A, B, shift):
+    """Squared distances in float32 after subtracting ``shift`` (keeps the norms small)."""
+    return _sqdist((A - shift).astype(np.float32), (B - shift).astype(np.float32))
+
+
+def _nystroem32(X, n_components, gamma, seed):
+    """float32 RBF Nystroem features of X (n x m) and the gamma used.
+
+    The subsample for the median heuristic and the landmarks are drawn exactly as
+    :class:`KernelMap` draws them for the same seed.
+    """
+    shift = X.mean(0)
+    if gamma is None or gamma == "median":
+        rng = np.random.default_rng(seed)
+        S = X[rng.choice(len(X), size=min(len(X), 500), replace=False)]
+        D = _sqdist32(S, S, shift)
+        med = float(np.median(D[np.triu_indices(len(S), 1)])) if len(S) > 1 else 1.0
+        gamma = 1.0 / med if med > 0 else 1.0
+    elif gamma == "scale":
+        gamma = 1.0 / (X.shape[1] * X.var())
+    gamma = float(gamma)
+    rng = np.random.default_rng(seed)
+    m = int(min(n_components, X.shape[0]))
+    L = X[np.sort(rng.choice(X.shape[0], size=m, replace=False))]
+    Kmm = np.exp(-gamma * _sqdist32(L, L, shift).astype(np.float64))
+    Knm = np.exp(np.float32(-gamma) * _sqdist32(X, L, shift))
+    # float32 distances carry ~1e-7 relative error and whitening amplifies it by
+    # 1 / sqrt(eigenvalue): directions of the landmark kernel (unit diagonal) below 1e-6 are
+    # damped by a jitter (Cholesky) or, where that fails (low-rank kernels), dropped
+    try:
+        c, _ = cho_factor(Kmm + 1e-6 * np.eye(m), lower=True)
+    except np.linalg.LinAlgError:
+        w, V = eigh(Kmm, driver="evd")
+        keep = w > 1e-6
+        return Knm @ (V[:, keep] / np.sqrt(w[keep])).astype(np.float32), gamma
+    Phi = solve_triangular(c.astype(np.float32), Knm.T, lower=True).T
+    return np.ascontiguousarray(Phi, dtype=np.float32), gamma
 
 
 @register("kmm")
@@ -64,29 +113,47 @@ class KMM(BaseReweighter):
         self.tol = tol
         self.random_state = random_state
 
-    def _weights(self, Xs, Xt):
-        km = KernelMap(self.kernel, self.n_kernel_components, self.gamma, self.approx,
-                       self.random_state).fit(np.vstack([Xs, Xt]))
-        Ps, mt = km.transform(Xs), km.transform(Xt).mean(0)
-        ns = len(Xs)
+    def _features(self, X, src):
+        """Source features and the target mean, from the rows ordered source first (X itself
+        when it already is, as ``pack`` lays it out: no copy)."""
+        ns = int(src.sum())
+        if not (src[:ns].all() and not src[ns:].any()):
+            X = np.vstack([X[src], X[~src]])
+        if self.kernel == "rbf" and self.approx == "nystroem":
+            P, self.gamma_ = _nystroem32(X, self.n_kernel_components, self.gamma,
+                                         self.random_state)
+        else:
+            km = KernelMap(self.kernel, self.n_kernel_components, self.gamma, self.approx,
+                           self.random_state).fit(X)
+            P = km.transform(X).astype(np.float32)
+            self.gamma_ = getattr(km, "gamma_", None)
+        return P[:ns], P[ns:].mean(0, dtype=np.float64)
+
+    def _weights_of(self, X, src):
+        Ps, mt = self._features(X, src)
+        ns = len(Ps)
         eps = (np.sqrt(ns) - 1) / np.sqrt(ns) if self.eps is None else float(self.eps)
         lo, hi = ns * max(1 - eps, 0), ns * (1 + eps)
         # Lipschitz constant of the gradient: the top eigenvalue of Ps^T Ps / ns^2 (Lanczos)
-        top = eigsh(Ps.T @ Ps, k=1, which="LA", tol=1e-6, return_eigenvectors=False)[0]
+        op = LinearOperator((Ps.shape[1],) * 2, dtype=np.float64,
+                            matvec=lambda v: Ps.T @ (Ps @ v.astype(np.float32)))
+        top = eigsh(op, k=1, which="LA", tol=1e-5, return_eigenvectors=False)[0]
         step = 1.0 / max(1.01 * top / ns**2, 1e-12)
+        mt32 = mt.astype(np.float32)
 
         def objective(b):
             return 0.5 * float(np.sum(((Ps.T @ b) / ns - mt) ** 2))
 
-        b = np.ones(ns)
+        b = np.ones(ns, dtype=np.float32)
         z, t, it = b.copy(), 1.0, 0
         f0 = last = objective(b)
         for it in range(int(self.max_iter)):  # noqa: B007
-            grad = Ps @ ((Ps.T @ z) / ns - mt) / ns
-            b_new = project_box_sum(z - step * grad, self.B, lo, hi)
+            grad = Ps @ ((Ps.T @ z) / ns - mt32) / ns
+            b_new = project_box_sum(z - np.float32(step) * grad, self.B, lo, hi)
             t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
-            z = b_new + ((t - 1) / t_new) * (b_new - b)
-            delta = np.linalg.norm(b_new - b) / max(np.linalg.norm(b), 1e-12)
+            d = b_new - b
+            z = b_new + np.float32((t - 1) / t_new) * d
+            delta = np.sqrt(float(d @ d) / max(float(b @ b), 1e-24))
             b, t = b_new, t_new
             if delta < self.tol:
                 break
@@ -97,4 +164,4 @@ class KMM(BaseReweighter):
                 last = f
         self.n_iter_ = it + 1
         self.objective_ = objective(b)
-        return b
+        return b.astype(np.float64)
