@@ -13,7 +13,7 @@ def adapt(
     source: Path = typer.Option(None, "--source", help="Labelled source data: image folder, CSV/TSV, .npz/.npy arrays (not with --method shot)."),
     target: Path = typer.Option(..., "--target", help="Target data (labels, if any, are not used for fitting)."),
     out: Path = typer.Option(..., "--out", "-o", help="DA model folder to write (weights.safetensors + config.json)."),
-    method: str = typer.Option("auto", "--method", "-m", help="auto (label-free selection), none (source only), or a method: coral, sa, tca, jda, bda, meda, kmm, kliep, domain_classifier; deep (small adaptor network on the features): dan, dann, cdan, cdan_e, mcc; source-free (needs --model, no --source): shot."),
+    method: str = typer.Option("auto", "--method", "-m", help="auto (label-free selection), none (source only), or a method: coral, sa, tca, jda, bda, meda, selective_meda, kmm, kliep, domain_classifier; deep (small adaptor network on the features): dan, dann, cdan, cdan_e, mcc; source-free (needs --model, no --source): shot."),
     model: Path = typer.Option(None, "--model", help="Trained model folder (from `transferkit fit`) to adapt without source data (--method shot)."),
     epochs: int = typer.Option(10, "--epochs", help="SHOT epochs over the target data."),
     backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Feature backbone, or none to use array inputs as features."),

@@ -133,12 +133,16 @@ class MEDA(BaseAdapter):
         # O(C n^2) instead of O(n^3), and no n x n matrix M is ever formed
         e0 = np.r_[np.full(ns, 1.0 / ns), np.full(nt, -1.0 / nt)]
         yt = KNeighborsClassifier(1).fit(Z[:ns], ys).predict(Z[ns:])
+        margin = np.zeros(nt)
         self.mu_history_ = []
-        for _ in range(int(self.n_iter)):
+        for it in range(int(self.n_iter)):
+            keep = self._pseudo_label_mask(it, yt, margin)
             V = np.zeros((n, len(classes) + 1))
             V[:, 0] = e0
             for j, c in enumerate(classes, start=1):
-                a, b = ys == c, yt == c
+                a, b = ys == c, (yt == c) & keep
+                if self._skip_unlabelled_classes and not b.any():
+                    continue
                 if a.any():
                     V[:ns][a, j] = 1.0 / a.sum()
                 if b.any():
@@ -150,8 +154,18 @@ class MEDA(BaseAdapter):
             norm = np.sqrt(max(np.sum(np.outer(w, w) * G * G), 0.0))  # = ||V diag(w) V^T||_F
             MK = (V * (w / max(norm, 1e-12))) @ (V.T @ K)
             alpha = solve(base + self.lam * MK, Y, check_finite=False)
-            yt = classes[(K[ns:] @ alpha).argmax(1)]
+            Ft = K[ns:] @ alpha
+            yt = classes[Ft.argmax(1)]
+            srt = np.sort(Ft, axis=1)
+            margin = srt[:, -1] - srt[:, -2] if Ft.shape[1] > 1 else np.zeros(nt)
         self.support_, self.alpha_ = Z, alpha
+
+    # MEDA uses every target pseudo-label in every round; SelectiveMEDA overrides these two
+    _skip_unlabelled_classes = False
+
+    def _pseudo_label_mask(self, it, yt, margin):
+        """Which target pseudo-labels enter the class-conditional MMD in round ``it``."""
+        return np.ones(len(yt), dtype=bool)
 
     def _mu(self, Z, ns, ys, yt):
         if self.mu != "auto":
