@@ -15,7 +15,8 @@ same subsample (the scores never see a model trained on it). Reported:
 Text tasks have one backbone (minilm_l6), so tau there is over tasks, not backbones.
 
 Run: ``.venv/bin/python bench/advise_validation.py [--per-task 100] [--time-images 60]``.
-Fine-tuning strategies are not trained here (see the report's "missing" section).
+Fine-tuning strategies are not trained here: bench/advise_finetune.py trains every
+(backbone x strategy) pair and measures the regret of the whole recommendation.
 """
 
 from __future__ import annotations
@@ -51,15 +52,24 @@ def _split(ds, n, seed=0):
     return dataclasses.replace(_sub(ds, n, seed), split=None)
 
 
-def image_tasks(n):
+def image_tasks(n, names=None):
+    """(name, stratified subsample of n) for each image task, or only those in ``names``."""
     import h5py
 
     from transferkit.data import from_arrays, load_data, load_digits_dataset
 
-    yield "hymenoptera", _split(load_data(DATA / "images" / "hymenoptera"), n)
+    def want(name):
+        return names is None or name in names
+
+    if want("hymenoptera"):
+        yield "hymenoptera", _split(load_data(DATA / "images" / "hymenoptera"), n)
     for dom in ("amazon", "caltech10", "dslr", "webcam"):
-        yield f"office_{dom}", _split(load_data(DATA / "office_caltech10" / "images" / dom), n)
-    yield "digits_sklearn", _split(load_digits_dataset(), n)
+        if want(f"office_{dom}"):
+            yield f"office_{dom}", _split(load_data(DATA / "office_caltech10" / "images" / dom), n)
+    if want("digits_sklearn"):
+        yield "digits_sklearn", _split(load_digits_dataset(), n)
+    if not want("usps"):
+        return
     with h5py.File(DATA / "digits" / "usps" / "usps.h5", "r") as f:
         X = f["train/data"][:].reshape(-1, 16, 16).astype(np.float32)
         y = f["train/target"][:].astype(np.int64)

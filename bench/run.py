@@ -21,6 +21,7 @@ SUITES = {
     "digits": "bench.recipes_digits",        # issue 3: fine-tuning on sklearn digits, 5 folds
     "office": "bench.recipes_office",        # issue 3: the ladder per Office-Caltech-10 domain
     "advise": "bench.advise_validation",     # issue 4: advice vs measured accuracy
+    "advise_finetune": "bench.advise_finetune",  # issue 4: advice vs (backbone x strategy) fine-tuning
     "da_shallow": "bench.da_shallow",        # issue 5: shallow DA vs skada / ADAPT
     "da_deep": "bench.da_deep",              # issue 6: deep DA (DAN/DANN/CDAN/MCC) vs skada deep
     "fuzz": "bench.fuzz_readers",            # issue 7: fuzzing the image and CSV readers
