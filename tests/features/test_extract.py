@@ -95,24 +95,21 @@ def test_fast_path_within_cosine_099_of_fp32(photos, tmp_path):
 
 
 def test_interrupted_run_resumes_and_matches(photos, tmp_path, monkeypatch):
+    from transferkit.data import images as images_mod
+
     ref = extract_features(photos, "efficientnet_lite0", cache_dir=tmp_path / "ref", progress=False)
 
     monkeypatch.setattr(extract_mod, "_SHARD_ITEMS", 2)
-    calls = {"n": 0}
-    runners = (extract_mod.TorchRunner, extract_mod.OnnxRunner)
-    real_calls = [r.__call__ for r in runners]
+    real_read = images_mod.read_image
+    third_batch_first = photos.inputs[4]  # batches of 2: the first image of the third batch
 
-    def flaky_of(real_call):
-        def flaky(self, x):
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise KeyboardInterrupt  # the user presses Ctrl-C during the third batch
-            return real_call(self, x)
+    def interrupted_read(path, *a, **k):
+        if path == third_batch_first:
+            raise KeyboardInterrupt  # the user presses Ctrl-C during the third batch
+        return real_read(path, *a, **k)
 
-        return flaky
-
-    for r, real in zip(runners, real_calls, strict=True):
-        monkeypatch.setattr(r, "__call__", flaky_of(real))
+    # batches are decoded (and embedded) in parallel threads, but collected in order
+    monkeypatch.setattr(images_mod, "read_image", interrupted_read)
     with pytest.raises(KeyboardInterrupt):
         extract_features(photos, "efficientnet_lite0", cache_dir=tmp_path / "c", batch_size=2, progress=False)
     spec_dirs = list((tmp_path / "c").rglob("spec.json"))
@@ -121,8 +118,7 @@ def test_interrupted_run_resumes_and_matches(photos, tmp_path, monkeypatch):
     assert not list(cache_dir.glob("*.tmp")), "no half-written file may remain"
     assert len(list(cache_dir.glob("shard-*.safetensors"))) == 2  # two finished batches kept
 
-    for r, real in zip(runners, real_calls, strict=True):
-        monkeypatch.setattr(r, "__call__", real)
+    monkeypatch.setattr(images_mod, "read_image", real_read)
     f = extract_features(photos, "efficientnet_lite0", cache_dir=tmp_path / "c", batch_size=2, progress=False)
     assert f.stats["from_cache"] == 4 and f.stats["computed"] == len(photos) - 4
     np.testing.assert_allclose(f.X, ref.X, rtol=0, atol=1e-6)
