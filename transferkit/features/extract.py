@@ -32,6 +32,25 @@ from .engines import OnnxRunner, TorchRunner, pick_engine
 _SHARD_ITEMS = 512
 
 
+class _Pending:
+    """Finished features not yet in the cache: written as one shard every ``_SHARD_ITEMS``
+    items, and whatever is left by ``flush`` (also on an interrupt, so no finished work is lost)."""
+
+    def __init__(self, cache):
+        self.cache, self.keys, self.feats = cache, [], []
+
+    def add(self, keys, feats):
+        self.keys.extend(keys)
+        self.feats.append(feats)
+        if len(self.keys) >= _SHARD_ITEMS:
+            self.flush()
+
+    def flush(self):
+        if self.keys:
+            self.cache.add(self.keys, np.concatenate(self.feats))
+            self.keys, self.feats = [], []
+
+
 @dataclass
 class Features:
     """Extracted features with their labels and the ids (file paths, text numbers) they came from."""
@@ -316,8 +335,7 @@ def _extract_texts(ds, todo_idx, keys, cache, runner, batch_size, progress, work
     lens = dict(zip(todo_idx, _token_lengths(model, [texts[i] for i in todo_idx]), strict=True))
     order = sorted(todo_idx, key=lambda i: (-lens[i], i))
     batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
-    pend_keys: list[bytes] = []
-    pend_feats: list[np.ndarray] = []
+    pending = _Pending(cache)
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
     try:
         queue: deque = deque()
@@ -336,15 +354,10 @@ def _extract_texts(ds, todo_idx, keys, cache, runner, batch_size, progress, work
                 idx, out = queue.popleft()
                 feats = out.result() if pool is not None else out
                 submit()
-                pend_feats.append(feats)
-                pend_keys.extend(keys[i] for i in idx)
+                pending.add([keys[i] for i in idx], feats)
                 bar.advance(len(idx))
-                if len(pend_keys) >= _SHARD_ITEMS:
-                    cache.add(pend_keys, np.concatenate(pend_feats))
-                    pend_keys, pend_feats = [], []
     finally:
-        if pend_keys:
-            cache.add(pend_keys, np.concatenate(pend_feats))
+        pending.flush()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return len(order)
@@ -424,8 +437,7 @@ def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, wo
 
     batches = [todo_idx[s : s + batch_size] for s in range(0, len(todo_idx), batch_size)]
     bad: list[tuple[int, str]] = []
-    pend_keys: list[bytes] = []
-    pend_feats: list[np.ndarray] = []
+    pending = _Pending(cache)
     n_done = 0
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
     try:
@@ -447,16 +459,11 @@ def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, wo
                 submit()
                 bad.extend(b_bad)
                 if good:
-                    pend_feats.append(feats if feats is not None else runner(x))
-                    pend_keys.extend(keys[i] for i in good)
+                    pending.add([keys[i] for i in good], feats if feats is not None else runner(x))
                     n_done += len(good)
                 bar.advance(len(good) + len(b_bad))
-                if len(pend_keys) >= _SHARD_ITEMS:
-                    cache.add(pend_keys, np.concatenate(pend_feats))
-                    pend_keys, pend_feats = [], []
     finally:
-        if pend_keys:
-            cache.add(pend_keys, np.concatenate(pend_feats))
+        pending.flush()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return n_done, bad
