@@ -15,6 +15,7 @@ the plain fp32 path (tested).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import deque
@@ -30,6 +31,38 @@ from .cache import FeatureCache, content_key, file_key
 from .engines import OnnxRunner, TorchRunner, pick_engine
 
 _SHARD_ITEMS = 512
+
+
+def _in_order(items, fn, workers: int):
+    """Yield ``(item, fn(item))`` in the order of ``items``.
+
+    With ``workers > 0``, ``fn`` runs in that many threads, at most ``workers + 1`` items
+    ahead; items are drawn (and so built) in this thread. Closing the generator, or an error
+    from ``fn``, cancels what has not started and waits for what has.
+    """
+    if workers <= 0:
+        for item in items:
+            yield item, fn(item)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        queue: deque = deque()
+        items = iter(items)
+
+        def submit():
+            item = next(items, None)
+            if item is not None:
+                queue.append((item, pool.submit(fn, item)))
+
+        for _ in range(workers + 1):
+            submit()
+        while queue:
+            item, fut = queue.popleft()
+            out = fut.result()
+            submit()
+            yield item, out
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Pending:
@@ -336,30 +369,15 @@ def _extract_texts(ds, todo_idx, keys, cache, runner, batch_size, progress, work
     order = sorted(todo_idx, key=lambda i: (-lens[i], i))
     batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
     pending = _Pending(cache)
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
+    tokenized = ((idx, model.tokenize([texts[i] for i in idx])) for idx in batches)
     try:
-        queue: deque = deque()
-        todo = iter(batches)
-
-        def submit():
-            idx = next(todo, None)
-            if idx is not None:
-                batch = model.tokenize([texts[i] for i in idx])
-                queue.append((idx, pool.submit(runner, batch) if pool is not None else runner(batch)))
-
-        for _ in range(workers + 1 if pool is not None else 1):
-            submit()
-        with Progress(len(order), "extract", unit="texts", enabled=progress) as bar:
-            while queue:
-                idx, out = queue.popleft()
-                feats = out.result() if pool is not None else out
-                submit()
+        with Progress(len(order), "extract", unit="texts", enabled=progress) as bar, \
+                contextlib.closing(_in_order(tokenized, lambda item: runner(item[1]), workers)) as done:
+            for (idx, _), feats in done:
                 pending.add([keys[i] for i in idx], feats)
                 bar.advance(len(idx))
     finally:
         pending.flush()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
     return len(order)
 
 
@@ -398,12 +416,11 @@ def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, wo
     is_array = ds.modality == "array"
     arr = np.asarray(ds.inputs) if is_array else None
     if fast:
-        from PIL import Image
-
+        from ..zoo.transforms import pil_resample
         from .preprocess import Normaliser, resize_crop
 
         norm = Normaliser(cfg.mean, cfg.std, crop, runner.layout)
-        resample = getattr(Image.Resampling, _PIL_FILTERS.get(str(cfg.interpolation).lower(), "BILINEAR"))
+        resample = pil_resample(cfg.interpolation)
         new_batch = norm.batch
 
         def fill(img, out):
@@ -439,24 +456,10 @@ def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, wo
     bad: list[tuple[int, str]] = []
     pending = _Pending(cache)
     n_done = 0
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
     try:
-        queue: deque = deque()
-        ahead = workers + 1 if pool is not None else 1
-        todo = iter(batches)
-
-        def submit():
-            b = next(todo, None)
-            if b is not None:
-                queue.append(pool.submit(job, b) if pool is not None else b)
-
-        for _ in range(ahead):
-            submit()
-        with Progress(len(todo_idx), "extract", unit="img", enabled=progress) as bar:
-            while queue:
-                item = queue.popleft()
-                good, b_bad, x, feats = item.result() if pool is not None else job(item)
-                submit()
+        with Progress(len(todo_idx), "extract", unit="img", enabled=progress) as bar, \
+                contextlib.closing(_in_order(batches, job, workers)) as done:
+            for _, (good, b_bad, x, feats) in done:
                 bad.extend(b_bad)
                 if good:
                     pending.add([keys[i] for i in good], feats if feats is not None else runner(x))
@@ -464,10 +467,5 @@ def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, wo
                 bar.advance(len(good) + len(b_bad))
     finally:
         pending.flush()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
     return n_done, bad
 
-
-_PIL_FILTERS = {"bicubic": "BICUBIC", "bilinear": "BILINEAR", "nearest": "NEAREST",
-                "lanczos": "LANCZOS", "box": "BOX", "hamming": "HAMMING"}

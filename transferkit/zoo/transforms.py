@@ -23,6 +23,13 @@ def _interp(name: str):
     return getattr(InterpolationMode, _INTERP.get(str(name).lower(), "BILINEAR"))
 
 
+def pil_resample(name: str):
+    """The PIL resampling filter for a config's interpolation name (as :func:`_interp`)."""
+    from PIL import Image
+
+    return getattr(Image.Resampling, _INTERP.get(str(name).lower(), "BILINEAR"))
+
+
 def image_transform(cfg: BackboneConfig, train: bool = False,
                     scale: tuple[float, float] = (0.35, 1.0), hflip: float = 0.5):
     """Return a callable ``PIL.Image -> torch.FloatTensor (C, H, W)`` for this backbone.
