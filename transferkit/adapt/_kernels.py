@@ -27,6 +27,16 @@ def median_gamma(X, max_samples=500, seed=0):
     return 1.0 / med if med > 0 else 1.0
 
 
+def resolve_gamma(X, gamma, seed=0) -> float:
+    """The RBF ``gamma`` a kernel map uses: a number as given, ``None``/``'median'`` by
+    :func:`median_gamma`, ``'scale'`` as ``1 / (d * var(X))``."""
+    if gamma is None or gamma == "median":
+        return median_gamma(X, seed=seed)
+    if gamma == "scale":
+        return 1.0 / (X.shape[1] * X.var())
+    return float(gamma)
+
+
 def _sqdist(A, B):
     return np.maximum((A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T, 0)
 
@@ -48,12 +58,7 @@ class KernelMap:
             return self
         if self.kernel != "rbf":
             raise DataError(f"kernel: unknown kernel {self.kernel!r} (use 'linear' or 'rbf')")
-        g = self.gamma
-        if g is None or g == "median":
-            g = median_gamma(X, seed=self.seed)
-        elif g == "scale":
-            g = 1.0 / (X.shape[1] * X.var())
-        self.gamma_ = float(g)
+        self.gamma_ = float(resolve_gamma(X, self.gamma, self.seed))
         rng = np.random.default_rng(self.seed)
         m = int(min(self.n_components, X.shape[0]))
         if self.approx == "rff":

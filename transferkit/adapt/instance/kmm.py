@@ -18,7 +18,7 @@ import numpy as np
 from scipy.linalg import cho_factor, eigh, solve_triangular
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from .._kernels import KernelMap, _sqdist
+from .._kernels import KernelMap, _sqdist, resolve_gamma
 from .._registry import register
 from ._reweight import BaseReweighter
 
@@ -52,19 +52,11 @@ def _sqdist32(A, B, shift):
 def _nystroem32(X, n_components, gamma, seed):
     """float32 RBF Nystroem features of X (n x m) and the gamma used.
 
-    The subsample for the median heuristic and the landmarks are drawn exactly as
-    :class:`KernelMap` draws them for the same seed.
+    gamma and the landmarks are chosen exactly as :class:`KernelMap` chooses them for the
+    same seed (:func:`resolve_gamma`).
     """
     shift = X.mean(0)
-    if gamma is None or gamma == "median":
-        rng = np.random.default_rng(seed)
-        S = X[rng.choice(len(X), size=min(len(X), 500), replace=False)]
-        D = _sqdist32(S, S, shift)
-        med = float(np.median(D[np.triu_indices(len(S), 1)])) if len(S) > 1 else 1.0
-        gamma = 1.0 / med if med > 0 else 1.0
-    elif gamma == "scale":
-        gamma = 1.0 / (X.shape[1] * X.var())
-    gamma = float(gamma)
+    gamma = float(resolve_gamma(X, gamma, seed))
     rng = np.random.default_rng(seed)
     m = int(min(n_components, X.shape[0]))
     L = X[np.sort(rng.choice(X.shape[0], size=m, replace=False))]
