@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.advise_validation import SCORES, image_tasks, kendall, text_tasks  # noqa: E402
+from bench.advise_validation import SCORES, concordance, image_tasks, kendall, text_tasks  # noqa: E402
 
 STRATEGIES = ("extract", "partial", "full", "scratch")
 IMAGE_TASKS = ("hymenoptera", "office_amazon", "office_caltech10", "office_dslr",
@@ -278,20 +278,16 @@ def task_summary(task) -> dict:
 
 
 def pooled_tau(tasks, score, strategy=None):
-    """(concordant - discordant) / (concordant + discordant) over all within-task pairs of
-    backbones; accuracy = the backbone's best over strategies, or that of ``strategy``."""
-    c = d = 0
+    """:func:`concordance` over all within-task pairs of backbones; accuracy = the backbone's
+    best over strategies, or that of ``strategy``."""
+    groups = []
     for t in tasks:
         rows = [(t["scores"][b].get(score),
                  max(r["accuracy"] for r in t["accuracy"][b].values()) if strategy is None
                  else t["accuracy"][b][strategy]["accuracy"])
                 for b in t["best_strategy_per_backbone"]]
-        rows = [r for r in rows if r[0] is not None]
-        for i in range(len(rows)):
-            for j in range(i + 1, len(rows)):
-                sgn = np.sign(rows[i][0] - rows[j][0]) * np.sign(rows[i][1] - rows[j][1])
-                c, d = c + int(sgn > 0), d + int(sgn < 0)
-    return None if c + d == 0 else float((c - d) / (c + d))
+        groups.append([r for r in rows if r[0] is not None])
+    return concordance(groups)
 
 
 def summarise(tasks) -> dict:

@@ -150,17 +150,22 @@ def kendall(a, b):
     return None if not np.isfinite(t) else float(t)
 
 
-def pooled_tau(tasks, score):
-    """(concordant - discordant) / (concordant + discordant) over all within-task pairs."""
+def concordance(groups):
+    """(concordant - discordant) / (concordant + discordant) over all pairs of
+    ``(score, accuracy)`` rows within each group (a pooled Kendall tau; None without pairs)."""
     c = d = 0
-    for t in tasks:
-        vals = [(r["scores"][score], r["accuracy"]) for r in t["backbones"].values()
-                if r["scores"].get(score) is not None]
-        for i in range(len(vals)):
-            for j in range(i + 1, len(vals)):
-                s = np.sign(vals[i][0] - vals[j][0]) * np.sign(vals[i][1] - vals[j][1])
-                c, d = c + (s > 0), d + (s < 0)
+    for rows in groups:
+        for i in range(len(rows)):
+            for j in range(i + 1, len(rows)):
+                s = np.sign(rows[i][0] - rows[j][0]) * np.sign(rows[i][1] - rows[j][1])
+                c, d = c + int(s > 0), d + int(s < 0)
     return None if c + d == 0 else float((c - d) / (c + d))
+
+
+def pooled_tau(tasks, score):
+    """:func:`concordance` over all within-task pairs of backbones."""
+    return concordance([[(r["scores"][score], r["accuracy"]) for r in t["backbones"].values()
+                         if r["scores"].get(score) is not None] for t in tasks])
 
 
 def summarise(image, text):
