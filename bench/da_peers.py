@@ -70,6 +70,7 @@ def _adapt_table():
         "sa": _adapt(lambda e, Xt, s: fb.SA(e, Xt=Xt, n_components=80, **kw(s))),
         "tca": _adapt(lambda e, Xt, s: fb.TCA(e, Xt=Xt, **kw(s))),
         "kmm": _adapt(lambda e, Xt, s: ib.KMM(e, Xt=Xt, **kw(s)), reweight=True),
+        "kmm_adapt": _adapt(lambda e, Xt, s: ib.KMM(e, Xt=Xt, **kw(s)), reweight=True),
         "kliep": _adapt(lambda e, Xt, s: ib.KLIEP(e, Xt=Xt, **kw(s)), reweight=True),
         "domain_classifier": _adapt(lambda e, Xt, s: ib.IWC(e, Xt=Xt, **kw(s)), reweight=True),
     }

@@ -76,11 +76,15 @@ OURS = {
     "sa": lambda: SubspaceAlignment(n_components=80),
     "tca": lambda: TCA(n_components=100, mu=0.1),
     "tca_rbf": lambda: TCA(n_components=100, mu=0.1, kernel="rbf", n_kernel_components=500),
+    # Pan et al.'s kernel-form objective (the peers' form), linear kernel; option, not default
+    "tca_kernel": lambda: TCA(n_components=100, mu=0.1, form="kernel"),
     "jda": lambda: JDA(n_components=100, mu=0.1, n_iter=10, estimator=lr(10.0)),
     "bda": lambda: BDA(n_components=100, mu=0.1, n_iter=10, estimator=lr(10.0)),
     "meda": lambda: MEDA(),
     "selective_meda": lambda: SelectiveMEDA(),
     "kmm": lambda: KMM(),
+    # ADAPT's KMM, like for like: exact on the kernel's diagonal, chunks of at most 1000
+    "kmm_adapt": lambda: KMM(diag_correction=True, max_size=1000),
     "kliep": lambda: KLIEP(),
     "kliep_scale": lambda: KLIEP(gamma="scale"),  # skada's setting in this bench, like for like
     "domain_classifier": lambda: DomainClassifierWeights(),
@@ -304,6 +308,9 @@ def main(argv=None):
             entry["results"].update(pairs.get(pair, {}).get("results", {}))
         pairs = old["pairs"]
         methods = [*old["summary"], *[m for m in methods if m not in old["summary"]]]
+        # the peers the file already holds stay in its tables (a merge with fewer --peers)
+        peers = [p for p in ("skada", "adapt") if p in peers or any(
+            r.get(f"{p}_lr") for e in pairs.values() for r in e["results"].values())]
         args.merged = (old["meta"].get("merged", []) +
                        [{"methods": args.methods, "seconds": round(total, 1)}])
         total = old["meta"]["total_seconds"]

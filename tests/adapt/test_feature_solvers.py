@@ -72,3 +72,62 @@ def test_sa_eigh_keeps_finite_output_when_a_domain_has_fewer_samples_than_compon
     X, y, sd = pack(Xs, Xt, np.arange(6) % 2)
     Z = SubspaceAlignment(n_components=10).fit_transform(X, y, sd)
     assert Z.shape == (36, 6) and np.all(np.isfinite(Z))  # capped at 6; centred rank is 5
+
+
+def _dense_kernel_tca(K, ns, mu, k):
+    """Pan et al.'s kernel TCA on a dense kernel (the reference code's kernel mode):
+    ``K H K W = lam (K M K + mu I) W``, M the Frobenius-normalised MMD matrix; top-k W."""
+    n = len(K)
+    e = np.r_[np.full(ns, 1 / ns), -np.full(n - ns, 1 / (n - ns))]
+    M = np.outer(e, e) / np.linalg.norm(np.outer(e, e))
+    H = np.eye(n) - 1 / n
+    _, W = eigh(K @ H @ K, K @ M @ K + mu * np.eye(n))
+    return W[:, ::-1][:, :k]
+
+
+@pytest.mark.parametrize("d,kernel", [(6, "linear"), (50, "linear"), (6, "rbf")],
+                         ids=["linear m<=n", "linear m>n", "rbf exact nystroem"])
+def test_tca_kernel_form_is_pan_kernel_tca(d, kernel):
+    from transferkit.adapt import TCA
+
+    Xs, Xt, Xnew = _data(20, d, 8), _data(16, d, 9) + 1.0, _data(5, d, 10)
+    X, y, sd = pack(Xs, Xt, np.arange(20) % 2)
+    # n_kernel_components >= n: every sample is a landmark, so Phi Phi^T is the exact kernel
+    tca = TCA(n_components=3, mu=0.5, kernel=kernel, gamma=0.05, n_kernel_components=36,
+              normalize=False, form="kernel").fit(X, y, sd)
+    Phi = tca.kmap_.transform(np.vstack([X, Xnew]))
+    K = Phi @ Phi[:36].T  # rows: the 36 fitted samples, then the 5 new ones
+    W = _dense_kernel_tca(K[:36], 20, 0.5, 3)
+    Z = tca.transform(np.vstack([X, Xnew]), np.r_[sd, -np.ones(5, dtype=int)])
+    ref = K @ W
+    signs = np.sign(np.sum(Z * ref, 0))
+    assert np.allclose(Z * signs, ref, atol=1e-6 * np.abs(ref).max())
+    primal = TCA(n_components=3, mu=0.5, kernel=kernel, gamma=0.05, n_kernel_components=36,
+                 normalize=False).fit(X, y, sd).transform(X, sd)
+    assert not np.allclose(np.abs(primal), np.abs(Z[:36]), atol=1e-3)  # a different objective
+    with pytest.raises(DataError, match="form"):
+        TCA(form="dual").fit(X, y, sd)
+
+
+@pytest.mark.parametrize("case", ["full rank", "singular", "m>n"])
+def test_kernel_form_basis_gives_the_squared_kernel(case):
+    from transferkit.adapt.feature.tca import kernel_form_basis
+
+    Phi = _data(30, 8, 11) if case != "m>n" else _data(6, 8, 11)
+    if case == "singular":
+        Phi[:, 3] = 0.0  # Phi^T Phi is singular: Cholesky fails, the eigh fallback is used
+    P = Phi @ kernel_form_basis(Phi)
+    K = Phi @ Phi.T
+    assert np.allclose(P @ P.T, K @ K, rtol=1e-9, atol=1e-9 * np.abs(K @ K).max())
+
+
+@pytest.mark.parametrize("form", ["primal", "kernel"])
+def test_jda_without_pseudo_label_rounds_is_tca(form):
+    from transferkit.adapt import JDA, TCA
+
+    Xs, Xt = _data(25, 6, 12), _data(20, 6, 13) + 0.5
+    X, y, sd = pack(Xs, Xt, np.arange(25) % 3)
+    kw = {"n_components": 3, "mu": 0.5, "kernel": "rbf", "n_kernel_components": 30, "form": form}
+    a = TCA(**kw).fit(X, y, sd).transform(X, sd)
+    b = JDA(n_iter=0, **kw).fit(X, y, sd).transform(X, sd)
+    assert np.allclose(a, b)

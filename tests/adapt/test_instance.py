@@ -131,3 +131,118 @@ def test_lcv_fold_models_leave_out_their_held_out_centres():
     got = _fit_beta(R, M, 500, 1e-12, B0)
     np.testing.assert_array_equal(got[:5, 0], 0.0)
     np.testing.assert_allclose(got[5:, 0], _fit_beta(R[:, 5:], M, 500, 1e-12)[:, 0], atol=1e-5)
+
+
+def _rbf(A, B, gamma):
+    return np.exp(-gamma * ((A[:, None] - B[None]) ** 2).sum(-1))
+
+
+def test_kmm_diag_correction_moves_the_low_rank_solution_to_the_exact_qp():
+    """In 40 dimensions a 40-landmark Nystroem map loses most of the kernel's diagonal, and
+    with it the penalty on concentrated weights; the correction restores it: the weights'
+    exact-kernel objective and spread come closer to the exact solution (all samples as
+    landmarks, where the correction is zero)."""
+    rng = np.random.default_rng(0)
+    Xs = rng.normal(size=(240, 40))
+    Xt = rng.normal(size=(160, 40)) * 0.8 + 0.3
+    X, y, sd = packed(Xs, np.zeros(240, int), Xt)
+
+    def exact_objective(b, g):
+        return 0.5 * b @ _rbf(Xs, Xs, g) @ b / 240**2 - b @ _rbf(Xs, Xt, g).mean(1) / 240
+
+    def ess(b):
+        return b.sum() ** 2 / (b @ b) / len(b)
+
+    ref = KMM(n_kernel_components=400, tol=1e-8, max_iter=5000).fit(X, y, sd)
+    same = KMM(n_kernel_components=400, tol=1e-8, max_iter=5000,
+               diag_correction=True).fit(X, y, sd)
+    np.testing.assert_allclose(same.source_weights_, ref.source_weights_, atol=1e-2)
+    g = ref.gamma_
+    f_ref = exact_objective(ref.source_weights_, g)
+    low = KMM(n_kernel_components=40, tol=1e-8, max_iter=5000).fit(X, y, sd)
+    fixed = KMM(n_kernel_components=40, tol=1e-8, max_iter=5000,
+                diag_correction=True).fit(X, y, sd)
+    f_low, f_fixed = (exact_objective(m.source_weights_, g) for m in (low, fixed))
+    assert f_ref <= f_fixed < f_low
+    assert abs(ess(fixed.source_weights_) - ess(ref.source_weights_)) < abs(
+        ess(low.source_weights_) - ess(ref.source_weights_))
+    assert ess(fixed.source_weights_) > 1.5 * ess(low.source_weights_)
+    # and it solves the corrected problem (plain projected gradient in float64 as reference;
+    # the problem is ill-conditioned, so the objectives are compared, not the weights)
+    src = sd > 0
+    Ps, mt, dg = fixed._features(X, src)
+    Ps, dg = Ps.astype(float), dg.astype(float)
+    eps = (np.sqrt(240) - 1) / np.sqrt(240)
+    H = (Ps @ Ps.T + np.diag(dg)) / 240**2
+    c = Ps @ mt / 240
+    step, b = 1.0 / np.linalg.eigvalsh(H)[-1], np.ones(240)
+    for _ in range(5000):
+        b = project_box_sum(b - step * (H @ b - c), 1000.0, 240 * (1 - eps), 240 * (1 + eps))
+
+    def corrected(w):
+        return 0.5 * w @ H @ w - c @ w
+
+    f_star = corrected(b)
+    assert corrected(fixed.source_weights_) - f_star < 0.01 * (
+        corrected(low.source_weights_) - f_star)
+
+
+def test_kmm_max_size_matches_each_chunk_to_the_target_separately():
+    """With an exact (linear) map, a chunk's weights are those of KMM on that chunk alone."""
+    rng = np.random.default_rng(1)
+    Xs, Xt = rng.normal(size=(250, 5)), rng.normal(size=(120, 5)) + 0.4
+    X, y, sd = packed(Xs, np.zeros(250, int), Xt)
+    kw = dict(kernel="linear", eps=0.1, tol=1e-9, max_iter=5000)
+    ens = KMM(max_size=100, **kw).fit(X, y, sd)
+    chunks = ens._chunks(250)
+    assert len(chunks) == 3 and sorted(np.concatenate(chunks)) == list(range(250))
+    for c in chunks:
+        alone = KMM(**kw).fit(*packed(Xs[c], np.zeros(len(c), int), Xt)).source_weights_
+        np.testing.assert_allclose(ens.source_weights_[c], alone, rtol=1e-3, atol=1e-3)
+        assert abs(ens.source_weights_[c].mean() - 1) <= 0.1 + 1e-6
+    whole = KMM(**kw).fit(X, y, sd).source_weights_
+    assert not np.allclose(whole, ens.source_weights_, atol=1e-2)
+    # a bound at or above ns is one problem
+    np.testing.assert_array_equal(KMM(max_size=250, **kw).fit(X, y, sd).source_weights_, whole)
+    # and refits are identical (a seeded Lanczos start for the step size)
+    a, b = (KMM(n_kernel_components=50).fit(X, y, sd).source_weights_ for _ in range(2))
+    np.testing.assert_array_equal(a, b)
+
+
+def _lcv_float64(Dt, Ds, g0, folds, idx, k, grid):
+    """The LCV scores computed plainly in float64 (the reference for the float32 route)."""
+    test = folds[:, None] == np.arange(k)[None, :]
+    M = np.where(test, 0.0, 1.0)
+    M /= M.sum(0)
+    B0 = (~test[idx]).astype(float)
+    B0 /= B0.sum(0)
+    out = {}
+    for g in (g0 * f for f in grid):
+        bs = np.exp(-g * Ds).mean(0)
+        R = np.exp(-g * Dt) / bs
+        Q = np.maximum(R @ _fit_beta(R, M, 2000, 1e-10, B0.copy()), 1e-300)
+        out[g] = float(np.mean((np.log(Q) * test).sum(0) / test.sum(0)))
+    return out
+
+
+def test_lcv_in_float32_scores_like_float64_even_where_kernels_underflow():
+    """Far target outliers under the narrowest kernel (exp(-gamma d) < 1e-38, zero in
+    float32): the row scaling keeps their held-out log-likelihood exact."""
+    from transferkit.adapt.instance.kliep import GRID, _center_sqdist
+
+    rng = np.random.default_rng(3)
+    Xs = rng.normal(size=(300, 6))
+    Xt = np.vstack([rng.normal(size=(190, 6)) * 0.7 + 0.5, rng.normal(size=(10, 6)) + 9.0])
+    idx = rng.choice(190, size=60, replace=False)  # no outlier among the centres
+    D = _center_sqdist(np.vstack([Xs, Xt]), Xt[idx])
+    Ds, Dt = D[:300], D[300:]
+    g0 = 1.0 / np.median(Ds)
+    assert np.exp(np.float32(-g0 * GRID[-1]) * Dt.astype(np.float32)).sum(1).min() == 0
+    km = KLIEP(cv=3, tol=1e-10, max_iter=2000)
+    got = km._lcv(Dt, Ds, g0, np.random.default_rng(7), idx)
+    folds = np.random.default_rng(7).permutation(200) % 3
+    ref = _lcv_float64(Dt, Ds, g0, folds, idx, 3, GRID)
+    assert got.pop(0.0) == 0.0
+    for g, v in ref.items():
+        assert got[g] == pytest.approx(v, abs=2e-3 * max(1.0, abs(v)))
+    assert max(got, key=got.get) == max(ref, key=ref.get)

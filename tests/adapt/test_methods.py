@@ -45,9 +45,10 @@ def test_coral_beats_source_only_on_rescaled_target():
 @pytest.mark.parametrize("adapter,est", [
     (SubspaceAlignment(n_components=5), KNeighborsClassifier(1)),
     (TCA(n_components=4, normalize=False), KNeighborsClassifier(1)),
+    (TCA(n_components=4, normalize=False, form="kernel"), KNeighborsClassifier(1)),
     (JDA(n_components=4, n_iter=5, normalize=False), KNeighborsClassifier(1)),
     (BDA(n_components=4, n_iter=5, normalize=False), KNeighborsClassifier(1)),
-], ids=["sa", "tca", "jda", "bda"])
+], ids=["sa", "tca", "tca_kernel_form", "jda", "bda"])
 def test_feature_methods_beat_source_only(adapter, est):
     wins = 0
     for seed in range(3):

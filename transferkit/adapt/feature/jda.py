@@ -37,8 +37,9 @@ def _balance_factor(Z, s, t, ys, yt_hat, seed):
 class JDA(TCA):
     """Joint Distribution Adaptation (marginal + class-conditional MMD, pseudo-labels).
 
-    Parameters are those of :class:`TCA`, plus ``n_iter`` (pseudo-label rounds, default 10)
-    and ``estimator`` (classifier for the pseudo-labels; default 1-NN as in the paper).
+    Parameters are those of :class:`TCA` (``form`` included), plus ``n_iter`` (pseudo-label
+    rounds, default 10) and ``estimator`` (classifier for the pseudo-labels; default 1-NN as in
+    the paper).
     """
 
     needs_labels = True
@@ -46,10 +47,10 @@ class JDA(TCA):
 
     def __init__(self, n_components=100, mu=1.0, kernel="linear", gamma="median",
                  n_kernel_components=500, approx="nystroem", normalize=True, random_state=0,
-                 n_iter=10, estimator=None):
+                 n_iter=10, estimator=None, form="primal"):
         super().__init__(n_components=n_components, mu=mu, kernel=kernel, gamma=gamma,
                          n_kernel_components=n_kernel_components, approx=approx,
-                         normalize=normalize, random_state=random_state)
+                         normalize=normalize, random_state=random_state, form=form)
         self.n_iter = n_iter
         self.estimator = estimator
 
@@ -57,7 +58,7 @@ class JDA(TCA):
         return 0.5
 
     def _fit(self, X, y, sample_domain):
-        Phi = self._fit_map(X)
+        Phi, R = self._fit_map(X)
         s, t = np.flatnonzero(sample_domain > 0), np.flatnonzero(sample_domain < 0)
         ys = np.asarray(y)[s]
         if np.any(ys == MASKED):
@@ -90,6 +91,8 @@ class JDA(TCA):
             if yt_hat is not None and np.array_equal(yt_new, yt_hat):
                 break
             yt_hat = yt_new
+        if R is not None:
+            self.components_ = R @ self.components_
         self.n_iter_ = it
         self.pseudo_labels_ = yt_hat
 
@@ -103,11 +106,11 @@ class BDA(JDA):
 
     def __init__(self, n_components=100, mu=1.0, kernel="linear", gamma="median",
                  n_kernel_components=500, approx="nystroem", normalize=True, random_state=0,
-                 n_iter=10, estimator=None, balance="auto"):
+                 n_iter=10, estimator=None, balance="auto", form="primal"):
         super().__init__(n_components=n_components, mu=mu, kernel=kernel, gamma=gamma,
                          n_kernel_components=n_kernel_components, approx=approx,
                          normalize=normalize, random_state=random_state, n_iter=n_iter,
-                         estimator=estimator)
+                         estimator=estimator, form=form)
         self.balance = balance
 
     def _balance(self, Z, s, t, ys, yt_hat):

@@ -8,13 +8,29 @@ features, m columns), and TCA is solved as the m x m generalized eigenproblem
 where ``M = e e^T`` (``e = 1/ns`` on source, ``-1/nt`` on target) is the MMD matrix and ``H``
 the centring matrix. ``Phi^T M Phi`` is a rank-one product of mean differences, so memory is
 O(n m + m^2) instead of O(n^2).
+
+Two forms of the objective (``form``). ``'primal'`` projects ``phi(x)`` itself and penalises
+the direction's norm ``mu ||w||^2`` (the reference code's ``'primal'`` mode). ``'kernel'`` is
+Pan et al.'s kernel TCA, as in the reference code's kernel modes and in skada / ADAPT: it
+projects the empirical kernel map ``k(x, X) = Phi phi(x)`` with coefficients ``W`` (n x k) and
+penalises ``mu ||W||_F^2``. With ``K = Phi Phi^T`` that problem is the primal one on
+``Phi R`` for any ``R`` with ``(Phi R)(Phi R)^T = K^2``: ``R = Phi^T`` (the kernel rows
+themselves, when m > n) or the Cholesky factor of ``Phi^T Phi`` (m <= n; ``R = V S`` from its
+eigendecomposition if it is singular). Every projection ``Phi R w`` is then ``K W`` for a
+``W`` with ``||W|| = ||w||``, so the problem is unchanged; the kernel form costs one m x m
+Cholesky factorisation at most, and its eigenproblem is min(n, m)-sized. Its features are
+those of ``K^2``: the kernel's spectrum squared, so a fast-decaying spectrum (an RBF kernel)
+leaves most components tiny after the output L2 normalisation, where a linear read-out such
+as logistic regression barely uses them (1-NN much less so); it suits the linear kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import eigh
+from numpy.linalg import LinAlgError
+from scipy.linalg import cholesky, eigh
 
+from ...errors import DataError
 from .._base import BaseAdapter
 from .._kernels import KernelMap
 from .._registry import register
@@ -49,6 +65,21 @@ def mmd_directions(Phi, groups):
     return D, G
 
 
+def kernel_form_basis(Phi, tol=1e-10):
+    """``R`` with ``(Phi R)(Phi R)^T = (Phi Phi^T)^2``: the empirical kernel map up to an
+    orthogonal change of basis (module notes)."""
+    n, m = Phi.shape
+    if m > n:
+        return Phi.T
+    C = Phi.T @ Phi
+    try:
+        return cholesky(C, lower=True)
+    except LinAlgError:  # singular Phi^T Phi: its square root on the rank-r part
+        w, V = eigh(C)
+        keep = w > max(w.max(), 1e-300) * tol
+        return V[:, keep] * np.sqrt(w[keep])
+
+
 def solve_components(Phi, D, weights, G, mu, n_components):
     """Largest generalized eigenvectors of ``Phi^T H Phi`` vs ``Phi^T M Phi + mu I``."""
     mean = Phi.mean(0)
@@ -81,10 +112,15 @@ class TCA(BaseAdapter):
     normalize : bool, default=True
         L2-normalise input rows and output rows (as in the reference code).
     random_state : int, default=0
+    form : {'primal', 'kernel'}, default='primal'
+        ``'primal'``: project the (mapped) features, penalising the direction's norm;
+        ``'kernel'``: Pan et al.'s kernel TCA (as in skada / ADAPT), projecting the empirical
+        kernel map and penalising the coefficients' norm (module notes).
     """
 
     def __init__(self, n_components=100, mu=1.0, kernel="linear", gamma="median",
-                 n_kernel_components=500, approx="nystroem", normalize=True, random_state=0):
+                 n_kernel_components=500, approx="nystroem", normalize=True, random_state=0,
+                 form="primal"):
         self.n_components = n_components
         self.mu = mu
         self.kernel = kernel
@@ -93,20 +129,31 @@ class TCA(BaseAdapter):
         self.approx = approx
         self.normalize = normalize
         self.random_state = random_state
+        self.form = form
 
     def _map(self, X):
         return self.kmap_.transform(l2_rows(X) if self.normalize else X)
 
     def _fit_map(self, X):
+        """``(Phi, R)``: the samples in the space the eigenproblem is solved in, and the basis
+        that maps ``self._map`` there (``None`` for the primal form); the fitted
+        ``components_`` are ``R @ w``, so the transform is ``self._map(X) @ components_``."""
+        if self.form not in ("primal", "kernel"):
+            raise DataError(f"form: unknown form {self.form!r} (use 'primal' or 'kernel')")
         self.kmap_ = KernelMap(self.kernel, self.n_kernel_components, self.gamma, self.approx,
                                self.random_state).fit(l2_rows(X) if self.normalize else X)
-        return self._map(X)
+        Phi = self._map(X)
+        if self.form == "primal":
+            return Phi, None
+        R = kernel_form_basis(Phi)
+        return Phi @ R, R
 
     def _fit(self, X, y, sample_domain):
-        Phi = self._fit_map(X)
+        Phi, R = self._fit_map(X)
         s, t = np.flatnonzero(sample_domain > 0), np.flatnonzero(sample_domain < 0)
         D, G = mmd_directions(Phi, [(s, t)])
-        self.components_ = solve_components(Phi, D, [1.0], G, self.mu, self.n_components)
+        W = solve_components(Phi, D, [1.0], G, self.mu, self.n_components)
+        self.components_ = W if R is None else R @ W
 
     def _transform(self, X, sample_domain):
         Z = self._map(X) @ self.components_

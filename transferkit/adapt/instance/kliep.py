@@ -11,7 +11,10 @@ target among multiples of the median heuristic, and the limit ``gamma -> 0`` (un
 weights, held-out log-likelihood exactly 0) is a candidate too: when no kernel predicts the
 held-out target better than ``w = 1``, the weights stay uniform. The folds of one bandwidth
 share their kernel matrix and are solved together; a fold's model leaves out the centres
-among its held-out rows. Distances are computed once, in float32. Memory O(n x n_centers).
+among its held-out rows. Distances are computed once, in float32, and the LCV's EM runs in
+float32 too, each row of the kernel matrix scaled by its largest usable entry so that nothing
+underflows (the EM is invariant to that scaling; the scale is added back to the scores; the
+final fit stays in float64). Memory O(n x n_centers).
 """
 
 from __future__ import annotations
@@ -37,8 +40,13 @@ def _center_sqdist(X, centers):
     return _sqdist(A, (centers - m).astype(np.float32)).astype(np.float64)
 
 
+def _floor(dtype):
+    """The smallest mixture density kept (before its log): 1e-300, or float32's tiny."""
+    return 1e-300 if dtype == np.float64 else float(np.finfo(dtype).tiny)
+
+
 def _q(R, B):
-    return np.maximum(R @ B, 1e-300)
+    return np.maximum(R @ B, _floor(R.dtype))
 
 
 def _loglik(Q, M):
@@ -62,7 +70,8 @@ def _fit_beta(R, M, max_iter, tol, B0=None):
     simplex) is the start, uniform by default; its zeros stay zero (multiplicative updates),
     which leaves those centres out of that column's model.
     """
-    B = np.full((R.shape[1], M.shape[1]), 1.0 / R.shape[1]) if B0 is None else B0
+    B = np.full((R.shape[1], M.shape[1]), 1.0 / R.shape[1], dtype=R.dtype) if B0 is None else B0
+    tiny = _floor(R.dtype)
     Q = _q(R, B)
     ll = _loglik(Q, M)
     for _ in range(int(max_iter)):
@@ -72,9 +81,9 @@ def _fit_beta(R, M, max_iter, tol, B0=None):
         ll2 = _loglik(Q2, M)
         r, v = B1 - B, B2 - 2 * B1 + B
         nv = np.linalg.norm(v, axis=0)
-        a = np.minimum(-np.linalg.norm(r, axis=0) / np.maximum(nv, 1e-300), -1.0)
+        a = np.minimum(-np.linalg.norm(r, axis=0) / np.maximum(nv, tiny), -1.0).astype(B.dtype)
         ext = np.maximum(B - 2 * a * r + a * a * v, 0)
-        ext /= np.maximum(ext.sum(0), 1e-300)
+        ext /= np.maximum(ext.sum(0), tiny)
         B3 = _em_step(R, ext, _q(R, ext), M)
         Q3 = _q(R, B3)
         ll3 = _loglik(Q3, M)
@@ -135,19 +144,32 @@ class KLIEP(BaseReweighter):
         k = max(2, int(self.cv))
         folds = rng.permutation(len(Dt)) % k
         test = folds[:, None] == np.arange(k)[None, :]
+        # float32 (half the memory traffic of the EM) made safe from underflow: row i of R
+        # is scaled by exp(g m_i), m_i its nearest usable centre's distance, which leaves the
+        # EM iterates unchanged (R_il / (R beta)_i is scale-free) and is added back to log w
+        f32 = np.float32
         M = np.where(test, 0.0, 1.0)
-        M /= M.sum(0)
+        M = (M / M.sum(0)).astype(f32)
         B0 = (~test[idx]).astype(float)  # centre l is usable in fold j if not held out there
         B0[:, B0.sum(0) == 0] = 1.0
         B0 /= B0.sum(0)
+        usable = B0[:, folds].T > 0  # (row i, centre l): l is in the model that scores row i
+        m = np.where(usable, Dt, np.inf).min(1, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        Dt32, B0 = (Dt - m).astype(f32), B0.astype(f32)
+        test_mean = test / test.sum(0)
         scores = {0.0: 0.0}  # w = 1: log 1 = 0 on every held-out sample, nothing to fit
         for g in (g0 * f for f in GRID):
             bs = np.maximum(np.exp(-g * Ds).mean(0), 1e-300)
-            R = np.exp(-g * Dt) / bs
-            B = _fit_beta(R, M, self.max_iter, max(self.tol, LCV_TOL), B0.copy())
-            Q = np.maximum(R @ B, 1e-300)
+            if bs.min() < 1e-30:  # 1 / bs would leave float32's range
+                R, sub = np.exp(-g * Dt) / bs, 0.0
+            else:
+                R, sub = np.exp(f32(-g) * Dt32) * (1.0 / bs).astype(f32), g * m
+            B = _fit_beta(R, M.astype(R.dtype), self.max_iter, max(self.tol, LCV_TOL),
+                          B0.astype(R.dtype))
+            logw = np.log(np.maximum(R @ B, _floor(R.dtype))).astype(np.float64) - sub
             # mean over folds of the mean held-out log w, w = R beta on the fold's test rows
-            scores[g] = float(np.mean((np.log(Q) * test).sum(0) / test.sum(0)))
+            scores[g] = float(np.mean((logw * test_mean).sum(0)))
         return scores
 
     def _weights_of(self, X, src):
