@@ -153,3 +153,41 @@ def test_resume_refuses_other_settings(tmp_path):
     with pytest.raises(ModelFileError, match="planned 1 epochs"):
         make_trainer(tiny_model(), [CheckpointCallback(tmp_path, {"lr": 0.05})]).fit(
             tr, va, epochs=2, resume=True)
+
+
+class _FrozenFirst(nn.Module):
+    """Two BatchNorm layers; like a Backbone with a frozen block, ``train()`` keeps the first
+    one in eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn0 = nn.BatchNorm1d(3)
+        self.bn1 = nn.BatchNorm1d(3)
+        self.fc = nn.Linear(3, 2)
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.bn0.eval()
+        return self
+
+    def forward(self, x):
+        return self.fc(self.bn1(self.bn0(x)))
+
+
+def test_recalibrate_batchnorm_takes_the_data_statistics_of_training_layers_only():
+    torch.manual_seed(0)
+    model = _FrozenFirst()
+    x = torch.randn(64, 3) * 0.01 + 5.0  # tiny variance, far from the initial 1
+    for bn in (model.bn0, model.bn1):
+        bn.running_var.fill_(1.0)
+        bn.running_mean.zero_()
+    trainer = Trainer(model, nn.CrossEntropyLoss(), lambda m: torch.optim.SGD(m.parameters(), 0.1))
+    batches = [(x[i:i + 16], torch.zeros(16, dtype=torch.long)) for i in range(0, 64, 16)]
+    batches.append((x[:1], torch.zeros(1, dtype=torch.long)))  # a batch of one is skipped
+    assert trainer.recalibrate_batchnorm(batches) == 4
+    # the frozen layer is untouched; the training one holds the mean of the batch statistics
+    assert torch.equal(model.bn0.running_var, torch.ones(3))
+    want = torch.stack([b.var(0) for b, _ in batches[:4]]).mean(0)
+    assert torch.allclose(model.bn1.running_var, want, rtol=1e-4)
+    assert torch.allclose(model.bn1.running_mean, x.mean(0), atol=1e-4)
+    assert model.bn1.momentum == 0.1 and not model.training

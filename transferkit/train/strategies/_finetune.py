@@ -147,6 +147,8 @@ class FinetuneStrategy(Strategy):
             monitor=cfg.monitor,
         )
         trainer.fit(train_loader, val_loader, cfg.epochs, resume=ctx.resume)
+        if not self.pretrained:  # random init: running statistics re-estimated at the end
+            info["batchnorm_recalibrated_batches"] = trainer.recalibrate_batchnorm(train_loader)
         metrics = {}
         if val_loader is not None:
             metrics = trainer.evaluate(val_loader)
