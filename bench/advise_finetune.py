@@ -51,7 +51,7 @@ from bench.advise_validation import SCORES, concordance, image_tasks, kendall, t
 
 STRATEGIES = ("extract", "partial", "full", "scratch")
 IMAGE_TASKS = ("hymenoptera", "office_amazon", "office_caltech10", "office_dslr",
-               "office_webcam", "digits_sklearn", "usps")
+               "office_webcam", "digits_sklearn", "usps", "mnist")
 TEXT_TASKS = ("amazon_books", "amazon_dvd", "amazon_electronics", "amazon_kitchen", "sst2")
 ALL_IMAGE_BACKBONES = ("efficientnet_lite0", "mobilenet_v2", "efficientnet_lite1",
                        "efficientnet_lite2")
@@ -123,6 +123,15 @@ def pack(names, per_task, out_dir, short_side: int = 256) -> dict:
         if len(ds) > per_task:  # the 2-per-class floor: a rerun would subsample again
             print(f"warning: {name}: {len(ds)} > --per-task {per_task} samples packed",
                   file=sys.stderr)
+        if name == "mnist":  # the two test-set IDX files as they are (1.6 MB)
+            import shutil
+
+            dst = out_dir / "digits" / "mnist"
+            dst.mkdir(parents=True, exist_ok=True)
+            for f in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+                shutil.copyfile(DATA / "digits" / "mnist" / f, dst / f)
+            counts[name] = len(ds)
+            continue
         if name == "usps":
             dst = out_dir / "digits" / "usps" / "usps.h5"
             dst.parent.mkdir(parents=True, exist_ok=True)
@@ -200,7 +209,7 @@ def _advise(train, backbones, cache_dir) -> dict:
 def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> dict:
     """Advice (or the saved one in ``prev``) and every missing (backbone, strategy) pair."""
     t0 = time.perf_counter()
-    train, test = holdout(ds, args.test_size)
+    train, test = holdout(ds, args.test_size, seed=args.seed)
     out = dict(prev) if prev else {}
     if "advice" not in out:
         out.update(_advise(train, backbones, cache_dir))
@@ -217,7 +226,8 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
     for b, strategy in todo:
         opts = strategy_options(strategy, out["num_blocks"][b], args.epochs,
                                 size if ds.modality != "text" else None)
-        r = train_and_score(tr_m, te_m, b, strategy, opts, args.device, cache_dir)
+        r = train_and_score(tr_m, te_m, b, strategy, opts, args.device, cache_dir,
+                            seed=args.seed)
         table.setdefault(b, {})[strategy] = r
         print(json.dumps({"task": name, "backbone": b, "strategy": strategy,
                           "accuracy": round(r["accuracy"], 4), "fit_s": r["fit_s"]}), flush=True)
@@ -334,12 +344,14 @@ def markdown(res) -> str:
     lines = ["# advise vs fine-tuning: (backbone x strategy) accuracy", "",
              f"Machine: {res['machine']}. Per task {cfg['per_task']} images / "
              f"{cfg['per_task_text']} texts (stratified), held-out {cfg['test_size']:.0%} "
-             f"(same split for every pair, seed 0); trained strategies {cfg['epochs']} epochs, "
+             f"(same split for every pair, seed {cfg.get('seed', 0)}); trained strategies {cfg['epochs']} epochs, "
              f"batch 16, no validation (last epoch); image size "
              f"{cfg['image_size'] or 'native (the recipes own input)'}; devices "
              f"{', '.join(sorted({r['device'] for r in res.get('runs', [])}))}. "
              "The advisor ran on the training part only. Bold: the best pair.", ""]
     for t in res["tasks"]:
+        if "advice" not in t:  # kept from an earlier run, its advice not computed again yet
+            continue
         adv = t["advice"]
         strategies = [s for s in STRATEGIES if any(s in r for r in t["accuracy"].values())]
         head = (f"Advice: **{adv['backbone']} + {adv['strategy']}**"
@@ -406,6 +418,8 @@ def parse(argv):
     ap.add_argument("--per-task-text", type=int, default=200, help="texts per text task")
     ap.add_argument("--test-size", type=float, default=0.4, help="held-out fraction")
     ap.add_argument("--epochs", type=int, default=3, help="epochs of partial/full/scratch")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seed of the held-out split and of training (the subsample is fixed)")
     ap.add_argument("--image-size", type=int, default=128,
                     help="train at N px on pre-decoded arrays; 0 = the recipes' own input")
     ap.add_argument("--backbones", default=",".join(ALL_IMAGE_BACKBONES[:3]),
@@ -447,7 +461,28 @@ def parse(argv):
     return a
 
 
-RESUME_KEYS = ("per_task", "per_task_text", "test_size", "epochs", "image_size", "backbones")
+RESUME_KEYS = ("per_task", "per_task_text", "test_size", "epochs", "image_size", "seed",
+               "backbones")
+
+
+def resumable(old: dict, config: dict) -> dict:
+    """The tasks of ``old`` a run with ``config`` may keep: all of them when the settings are
+    the same; when only the candidate backbones differ, the trained pairs of the backbones still
+    wanted, without the advice (it depends on the candidates and is computed again)."""
+    oc = {k: old.get("config", {}).get(k, 0 if k == "seed" else None) for k in RESUME_KEYS}
+    if oc == config:
+        return {t["task"]: t for t in old["tasks"]}
+    if any(oc[k] != config[k] for k in RESUME_KEYS if k != "backbones"):
+        return {}
+    keep = {}
+    for t in old["tasks"]:
+        acc = {b: r for b, r in t.get("accuracy", {}).items()
+               if b in config["backbones"] or t["modality"] == "text"}
+        if t["modality"] == "text":
+            keep[t["task"]] = t  # text tasks have one backbone whatever the image candidates
+        else:
+            keep[t["task"]] = {"task": t["task"], "modality": t["modality"], "accuracy": acc}
+    return keep
 
 
 def main(argv=None):
@@ -466,8 +501,8 @@ def main(argv=None):
     path = ROOT / "bench" / "results" / f"{args.out_stem}.json"
     if args.resume and path.exists():
         old = json.loads(path.read_text())
-        if {k: old.get("config", {}).get(k) for k in RESUME_KEYS} == config:
-            done = {t["task"]: t for t in old["tasks"]}
+        done = resumable(old, config)
+        if done:
             res["runs"] = old.get("runs", [])
         else:
             print(f"{path}: other settings, starting afresh", flush=True)
@@ -477,17 +512,22 @@ def main(argv=None):
     t0 = time.perf_counter()
     names = [n for n in IMAGE_TASKS + TEXT_TASKS if n in args.tasks]
     res["tasks"] = [done[n] for n in done if n not in names]  # other tasks of the file stay
+    # tasks of this run not reached yet stay in every save, so an interrupted run loses nothing
+    pending = {n: done[n] for n in names if n in done}
     for name, ds in load_tasks(args.tasks, args.per_task, args.per_task_text):
         backbones = ["minilm_l6"] if ds.modality == "text" else args.backbones
+        prev = pending.pop(name, None)
 
         def save_partial(entry, _n=len(res["tasks"])):
             run["wall_s"] = round(time.perf_counter() - t0, 1)
-            save({**res, "tasks": res["tasks"][:_n] + [entry]}, args.out_stem)
+            save({**res, "tasks": res["tasks"][:_n] + [entry] + list(pending.values())},
+                 args.out_stem)
 
-        res["tasks"].append(run_task(name, ds, backbones, args, args.cache_dir,
-                                     prev=done.get(name), save_fn=save_partial))
+        res["tasks"].append(run_task(name, ds, backbones, args, args.cache_dir, prev=prev,
+                                     save_fn=save_partial))
         run["wall_s"] = round(time.perf_counter() - t0, 1)
-        save(res, args.out_stem)
+        save({**res, "tasks": res["tasks"] + list(pending.values())}, args.out_stem)
+    res["tasks"] += list(pending.values())
     save(res, args.out_stem)
     print(json.dumps(res["summary"], indent=1))
 

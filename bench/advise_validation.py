@@ -68,12 +68,18 @@ def image_tasks(n, names=None):
             yield f"office_{dom}", _split(load_data(DATA / "office_caltech10" / "images" / dom), n)
     if want("digits_sklearn"):
         yield "digits_sklearn", _split(load_digits_dataset(), n)
-    if not want("usps"):
-        return
-    with h5py.File(DATA / "digits" / "usps" / "usps.h5", "r") as f:
-        X = f["train/data"][:].reshape(-1, 16, 16).astype(np.float32)
-        y = f["train/target"][:].astype(np.int64)
-    yield "usps", _split(from_arrays(X, y, classes=[str(i) for i in range(10)], source="usps"), n)
+    if want("usps"):
+        with h5py.File(DATA / "digits" / "usps" / "usps.h5", "r") as f:
+            X = f["train/data"][:].reshape(-1, 16, 16).astype(np.float32)
+            y = f["train/target"][:].astype(np.int64)
+        yield "usps", _split(from_arrays(X, y, classes=[str(i) for i in range(10)],
+                                         source="usps"), n)
+    if want("mnist"):  # the 10,000 test images (the shared data has no training images)
+        from bench.digits_data import load_mnist_test
+
+        X, y = load_mnist_test(DATA / "digits")
+        yield "mnist", _split(from_arrays(X[:, 0], y, classes=[str(i) for i in range(10)],
+                                          source="mnist"), n)
 
 
 def text_tasks(n, domains=("books", "dvd", "electronics", "kitchen")):

@@ -1,0 +1,146 @@
+"""Pool ``bench.advise_finetune`` runs that differ only in ``--seed`` (split and training seed).
+
+Each seed's file already holds its own per-task regret and tau; this reads them, checks that
+they share every other setting, and reports the spread over seeds: per task the advice and
+regret of each seed, and per seed and over seeds the mean regret, the strategy matches and the
+pooled tau of each score (image tasks; text tasks have one backbone, so tau is undefined).
+
+Run:  .venv/bin/python -m bench.advise_seeds advise_finetune_e8 advise_finetune_e8_s1 ...
+Writes bench/results/<--out-stem>.{json,md} (default advise_finetune_seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.advise_finetune import RESUME_KEYS, summarise  # noqa: E402
+from bench.advise_validation import SCORES  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def load(stems):
+    """The runs of ``stems``; a clear error when a file is missing or its settings differ."""
+    runs = []
+    for stem in stems:
+        path = RESULTS / f"{stem}.json"
+        if not path.exists():
+            raise SystemExit(f"{path}: no such results file")
+        runs.append(json.loads(path.read_text()))
+    ref = {k: runs[0]["config"].get(k) for k in RESUME_KEYS if k != "seed"}
+    for stem, r in zip(stems, runs, strict=True):
+        cfg = {k: r["config"].get(k) for k in RESUME_KEYS if k != "seed"}
+        if cfg != ref:
+            diff = ", ".join(f"{k}={cfg[k]} vs {ref[k]}" for k in ref if cfg[k] != ref[k])
+            raise SystemExit(f"{RESULTS / (stem + '.json')}: other settings than "
+                             f"{stems[0]} ({diff})")
+    return runs
+
+
+def _stats(v):
+    v = [x for x in v if x is not None]
+    if not v:
+        return None
+    return {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+            "min": float(min(v)), "max": float(max(v)), "n": len(v)}
+
+
+def pool(runs) -> dict:
+    """Per-seed summaries (only tasks complete in every run) and their spread over seeds."""
+    seeds = [r["config"].get("seed", 0) for r in runs]
+    names = [t["task"] for t in runs[0]["tasks"]]
+    common = [n for n in names
+              if all(any(t["task"] == n and t.get("complete") for t in r["tasks"]) for r in runs)]
+    per_seed = []
+    for r in runs:
+        ts = [t for n in common for t in r["tasks"] if t["task"] == n]
+        per_seed.append(summarise(ts))
+    tasks = []
+    for n in common:
+        rows = [next(t for t in r["tasks"] if t["task"] == n) for r in runs]
+        tasks.append({
+            "task": n, "modality": rows[0]["modality"],
+            "advice": [f"{t['advice']['backbone']} + {t['advice']['strategy']}" for t in rows],
+            "best_pair": [" + ".join(t["best_pair"]) for t in rows],
+            "regret": [t["regret_points"] for t in rows],
+            "regret_stats": _stats([t["regret_points"] for t in rows])})
+    over = {}
+    for mod in ("image", "text"):
+        ss = [s[mod] for s in per_seed if mod in s]
+        if not ss:
+            continue
+        over[mod] = {"tasks": ss[0]["tasks"],
+                     "regret_mean": _stats([s["regret_mean"] for s in ss]),
+                     "regret_backbone_mean": _stats([s["regret_backbone_mean"] for s in ss]),
+                     "regret_strategy_mean": _stats([s["regret_strategy_mean"] for s in ss]),
+                     "strategy_matches": [s["strategy_matches"] for s in ss],
+                     "tau_pooled": {sc: _stats([s["tau"][sc]["best_over_strategies_pooled"]
+                                                for s in ss]) for sc in SCORES},
+                     "tau_mean": {sc: _stats([s["tau"][sc]["best_over_strategies_mean"]
+                                              for s in ss]) for sc in SCORES}}
+    return {"seeds": seeds, "config": {k: runs[0]["config"].get(k) for k in RESUME_KEYS
+                                       if k != "seed"},
+            "tasks": tasks, "per_seed": per_seed, "over_seeds": over}
+
+
+def _ms(s, fmt="{:.2f}"):
+    if s is None:
+        return "-"
+    return (fmt.format(s["mean"]) + (f" ± {s['sd']:.2f}" if s["n"] > 1 else "")
+            + f" ({fmt.format(s['min'])} to {fmt.format(s['max'])})")
+
+
+def markdown(res, stems) -> str:
+    cfg = res["config"]
+    lines = ["# advise vs fine-tuning over seeds", "",
+             f"Runs: {', '.join(f'`{s}`' for s in stems)} (seeds {res['seeds']}: held-out "
+             f"split and training seed; the subsample is the same). Settings: {cfg['per_task']} "
+             f"samples per task, {cfg['epochs']} epochs, image size {cfg['image_size']}, "
+             f"backbones {', '.join(cfg['backbones'])}. Only tasks with every pair measured in "
+             "every run.", "",
+             "| task | advice per seed | best pair per seed | regret per seed (points) |",
+             "|---|---|---|---|"]
+    for t in res["tasks"]:
+        lines.append(f"| {t['task']} | {'; '.join(t['advice'])} | {'; '.join(t['best_pair'])} "
+                     f"| {', '.join(f'{r:.1f}' for r in t['regret'])} |")
+    for mod, m in res["over_seeds"].items():
+        lines += ["", f"## {mod} tasks ({m['tasks']}), over {len(res['seeds'])} seeds "
+                  "(mean ± sd (min to max) of the per-seed figures)", "",
+                  f"- mean regret: **{_ms(m['regret_mean'])}** points (backbone part "
+                  f"{_ms(m['regret_backbone_mean'])}, strategy part "
+                  f"{_ms(m['regret_strategy_mean'])})",
+                  f"- advised strategy = best strategy of the advised backbone on "
+                  f"{', '.join(map(str, m['strategy_matches']))} of {m['tasks']} tasks",
+                  "", "| score | pooled tau | mean tau over tasks |", "|---|---|---|"]
+        if all(v is None for v in m["tau_pooled"].values()):
+            lines[-2:] = ["tau: undefined (one candidate backbone)"]
+        for sc in (sc for sc in SCORES if m["tau_pooled"][sc] is not None):
+            lines.append(f"| {sc} | {_ms(m['tau_pooled'][sc], '{:+.2f}')} | "
+                         f"{_ms(m['tau_mean'][sc], '{:+.2f}')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("stems", nargs="+", help="result stems under bench/results (one per seed)")
+    ap.add_argument("--out-stem", default="advise_finetune_seeds")
+    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    res = pool(load(a.stems))
+    res["runs"] = a.stems
+    from bench._results import write_results
+
+    write_results(a.out_stem, res, markdown(res, a.stems))
+    print(markdown(res, a.stems))
+
+
+if __name__ == "__main__":
+    main()

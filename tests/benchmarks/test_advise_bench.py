@@ -1,0 +1,48 @@
+"""The advise bench's bookkeeping: resuming with other candidates, and pooling seeds."""
+
+import pytest
+
+from bench.advise_finetune import resumable, task_summary
+from bench.advise_seeds import pool
+
+BASE = {"per_task": 200, "per_task_text": 200, "test_size": 0.4, "epochs": 8,
+        "image_size": 128, "seed": 0}
+
+
+def _task(name, accs, advice=("a", "extract"), scores=None):
+    t = {"task": name, "modality": "image",
+         "advice": {"backbone": advice[0], "strategy": advice[1], "k": None},
+         "scores": scores or {b: {"logme": i} for i, b in enumerate(accs)},
+         "accuracy": {b: {s: {"accuracy": v} for s, v in r.items()} for b, r in accs.items()}}
+    t.update(task_summary(t))
+    return t
+
+
+def test_resumable_keeps_pairs_but_not_advice_when_candidates_change():
+    old = {"config": {**BASE, "backbones": ["a", "b"]},
+           "tasks": [_task("t", {"a": {"extract": 0.9}, "b": {"extract": 0.8}})]}
+    same = resumable(old, {**BASE, "backbones": ["a", "b"]})
+    assert "advice" in same["t"]
+    more = resumable(old, {**BASE, "backbones": ["a", "c"]})
+    assert "advice" not in more["t"] and set(more["t"]["accuracy"]) == {"a"}
+    assert resumable(old, {**BASE, "epochs": 3, "backbones": ["a", "b"]}) == {}
+    # files written before --seed existed count as seed 0
+    legacy = {**old, "config": {k: v for k, v in old["config"].items() if k != "seed"}}
+    assert "advice" in resumable(legacy, {**BASE, "backbones": ["a", "b"]})["t"]
+    assert resumable(legacy, {**BASE, "seed": 1, "backbones": ["a", "b"]}) == {}
+
+
+def test_pool_spreads_regret_over_seeds():
+    def run(seed, acc_b):
+        return {"config": {**BASE, "seed": seed, "backbones": ["a", "b"]},
+                "tasks": [_task("t", {"a": {"extract": 0.9, "full": 0.8},
+                                      "b": {"extract": acc_b, "full": 0.5}})]}
+
+    res = pool([run(0, 0.7), run(1, 0.95)])
+    assert res["seeds"] == [0, 1]
+    assert res["tasks"][0]["regret"] == pytest.approx([0.0, 5.0])
+    m = res["over_seeds"]["image"]["regret_mean"]
+    assert m["mean"] == pytest.approx(2.5) and m["max"] == pytest.approx(5.0)
+    # logme ranks b above a: right when b wins (seed 1), wrong otherwise
+    tau = res["over_seeds"]["image"]["tau_pooled"]["logme"]
+    assert tau["min"] == pytest.approx(-1.0) and tau["max"] == pytest.approx(1.0)
