@@ -476,12 +476,11 @@ def resumable(old: dict, config: dict) -> dict:
         return {}
     keep = {}
     for t in old["tasks"]:
-        acc = {b: r for b, r in t.get("accuracy", {}).items()
-               if b in config["backbones"] or t["modality"] == "text"}
         if t["modality"] == "text":
             keep[t["task"]] = t  # text tasks have one backbone whatever the image candidates
         else:
-            keep[t["task"]] = {"task": t["task"], "modality": t["modality"], "accuracy": acc}
+            keep[t["task"]] = {"task": t["task"], "modality": t["modality"], "accuracy": {
+                b: r for b, r in t.get("accuracy", {}).items() if b in config["backbones"]}}
     return keep
 
 

@@ -350,33 +350,18 @@ class Trainer:
         (torchvision's MobileNetV2 initialises its depthwise convolutions with fan_out that
         ignores the groups) a few dozen steps leave it too large and eval mode collapses to
         one class."""
+        from .batchnorm import batchnorm_layers, reestimate_batchnorm_
+
         self.model.train()  # frozen blocks keep their BatchNorm in eval (Backbone.train)
-        bns = [m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
-               and m.track_running_stats and m.training]
-        if not bns:
-            self.model.eval()
+        layers = [m for m in batchnorm_layers(self.model) if m.training]
+        self.model.eval()
+        if not layers:
             return 0
-        momenta = [m.momentum for m in bns]
-        self.model.eval()  # dropout off
-        for m in bns:
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average
-            m.train()
-        device = getattr(self, "device_", None) or next(self.model.parameters()).device
-        used = 0
-        try:
-            for xb, _ in loader:
-                if _batch_size(xb) < 2:  # a batch of one has no variance
-                    continue
-                ctx = self._autocast() if hasattr(self, "precision_") else contextlib.nullcontext()
-                with ctx:
-                    self.model(to_device(xb, device, getattr(self, "channels_last_", False)))
-                used += 1
-        finally:
-            for m, mo in zip(bns, momenta, strict=True):
-                m.momentum = mo
-            self.model.eval()
-        return used
+        return reestimate_batchnorm_(
+            self.model, loader, getattr(self, "device_", None)
+            or next(self.model.parameters()).device, layers,
+            self._autocast() if hasattr(self, "precision_") else None,
+            getattr(self, "channels_last_", False))
 
     def trainable_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad)

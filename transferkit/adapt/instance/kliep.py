@@ -167,7 +167,7 @@ class KLIEP(BaseReweighter):
                 R, sub = np.exp(f32(-g) * Dt32) * (1.0 / bs).astype(f32), g * m
             B = _fit_beta(R, M.astype(R.dtype), self.max_iter, max(self.tol, LCV_TOL),
                           B0.astype(R.dtype))
-            logw = np.log(np.maximum(R @ B, _floor(R.dtype))).astype(np.float64) - sub
+            logw = np.log(_q(R, B)).astype(np.float64) - sub
             # mean over folds of the mean held-out log w, w = R beta on the fold's test rows
             scores[g] = float(np.mean((logw * test_mean).sum(0)))
         return scores

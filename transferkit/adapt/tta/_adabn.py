@@ -12,38 +12,9 @@ from __future__ import annotations
 import copy
 import time
 
-import torch
-
 from ...errors import TransferkitError
+from ...train.batchnorm import reestimate_batchnorm_  # noqa: F401  (re-exported)
 from . import _common as C
-
-
-def reestimate_batchnorm_(model: torch.nn.Module, batches, device="cpu") -> int:
-    """Replace the running statistics of every BatchNorm layer in ``model`` (in place) by the
-    cumulative average over ``batches`` (iterable of ``(x, _)``). Returns the batches used."""
-    from ...train.trainer import to_device
-
-    bns = C.batchnorm_layers(model)
-    momenta = [m.momentum for m in bns]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None
-    model.eval()
-    for m in bns:
-        m.train()
-    used = 0
-    try:
-        with torch.no_grad():
-            for xb, _ in batches:
-                if C.batch_len(xb) < 2:  # a batch of one has no variance
-                    continue
-                model(to_device(xb, torch.device(device)))
-                used += 1
-    finally:
-        for m, mom in zip(bns, momenta, strict=True):
-            m.momentum = mom
-        model.eval()
-    return used
 
 
 def adabn(predictor, inputs, *, batch_size: int = 64, seed: int = 0):

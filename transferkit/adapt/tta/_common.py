@@ -10,14 +10,12 @@ import torch
 from torch import nn
 
 from ...errors import TransferkitError
+from ...train.batchnorm import batchnorm_layers  # noqa: F401  (used by AdaBN and TENT)
 
 BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
 OTHER_NORM_TYPES = (nn.LayerNorm, nn.GroupNorm)
 
 
-def batchnorm_layers(model: nn.Module) -> list[nn.Module]:
-    """The BatchNorm layers of ``model`` that keep running statistics."""
-    return [m for m in model.modules() if isinstance(m, BN_TYPES) and m.track_running_stats]
 
 
 def affine_norm_layers(model: nn.Module) -> tuple[str, list[nn.Module]]:
@@ -81,12 +79,6 @@ def permutation(n: int, seed: int) -> np.ndarray:
     """A seeded order of the target samples: class-sorted folders must not give one-class
     batches (batch statistics and the entropy objective assume mixed batches)."""
     return np.random.default_rng(seed).permutation(n)
-
-
-def batch_len(xb) -> int:
-    if isinstance(xb, dict):
-        xb = next(iter(xb.values()))
-    return len(xb)
 
 
 class ModeWrapper(nn.Module):
