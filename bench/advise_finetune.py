@@ -7,7 +7,7 @@ candidate backbone is trained with every strategy on the training part through
 :func:`transferkit.train.fit`:
 
 * ``extract``: frozen features + logistic regression (the recipe's C by CV);
-* ``partial``: the first k blocks frozen, k by the advisor's rule (half the blocks);
+* ``partial``: the first k blocks frozen, k = the advisor's (half the blocks) or ``--partial-k``;
 * ``full``: everything fine-tuned (LP-FT start, body at 0.1x the head's rate);
 * ``scratch``: the architecture from random weights;
 
@@ -154,13 +154,16 @@ def pack(names, per_task, out_dir, short_side: int = 256) -> dict:
 
 
 # --- one pair ----------------------------------------------------------------------------------
-def strategy_options(strategy: str, num_blocks: int, epochs: int, image_size: int | None):
-    """The advisor's settings for ``strategy`` with the run's fixed budget."""
+def strategy_options(strategy: str, num_blocks: int, epochs: int, image_size: int | None,
+                     k: int | None = None):
+    """The advisor's settings for ``strategy`` with the run's fixed budget; ``partial`` at ``k``
+    (``--partial-k``) when given and below ``num_blocks``, else at the advisor's half."""
     from transferkit.advise.advisor import STRATEGY_SETTINGS, choose_strategy
 
     opts = dict(STRATEGY_SETTINGS[strategy])
     if strategy == "partial":
-        opts["k"] = choose_strategy(False, False, num_blocks)["k"]
+        opts["k"] = int(k) if k is not None and k < num_blocks else choose_strategy(
+            False, False, num_blocks)["k"]
     if strategy != "extract":
         opts["epochs"] = int(epochs)
         opts["batch_size"] = 16
@@ -203,6 +206,7 @@ def _advise(train, backbones, cache_dir) -> dict:
                        "similarity_value": round(float(adv.similarity.value), 4)},
             "scores": {r.backbone: r.scores for r in adv.reports},
             "num_blocks": {r.backbone: r.num_blocks for r in adv.reports},
+            "block_params": {r.backbone: r.block_params for r in adv.reports},
             "similarity": {r.backbone: r.similarity.to_dict() for r in adv.reports}}
 
 
@@ -211,8 +215,16 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
     t0 = time.perf_counter()
     train, test = holdout(ds, args.test_size, seed=args.seed)
     out = dict(prev) if prev else {}
-    if "advice" not in out:
+    if "advice" not in out or args.re_advise:
         out.update(_advise(train, backbones, cache_dir))
+    out.pop("partial_k", None)
+    if args.partial_k is not None:
+        out["partial_k"] = {b: args.partial_k for b in backbones}
+    for b, row in out.get("accuracy", {}).items():  # a partial pair trained at another k
+        want = strategy_options("partial", out["num_blocks"][b], args.epochs, None,
+                                out.get("partial_k", {}).get(b))["k"]
+        if "partial" in row and row["partial"]["options"].get("k") != want:
+            del row["partial"]
     out.update({"task": name, "modality": ds.modality, "n_train": len(train),
                 "n_test": len(test)})
     table = out.setdefault("accuracy", {})
@@ -225,7 +237,8 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
         tr_m, te_m = decode_to_arrays(train, size), decode_to_arrays(test, size)
     for b, strategy in todo:
         opts = strategy_options(strategy, out["num_blocks"][b], args.epochs,
-                                size if ds.modality != "text" else None)
+                                size if ds.modality != "text" else None,
+                                out.get("partial_k", {}).get(b))
         r = train_and_score(tr_m, te_m, b, strategy, opts, args.device, cache_dir,
                             seed=args.seed)
         table.setdefault(b, {})[strategy] = r
@@ -295,7 +308,8 @@ def pooled_tau(tasks, score, strategy=None):
         rows = [(t["scores"][b].get(score),
                  max(r["accuracy"] for r in t["accuracy"][b].values()) if strategy is None
                  else t["accuracy"][b][strategy]["accuracy"])
-                for b in t["best_strategy_per_backbone"]]
+                for b in t["best_strategy_per_backbone"]
+                if strategy is None or strategy in t["accuracy"][b]]
         groups.append([r for r in rows if r[0] is not None])
     return concordance(groups)
 
@@ -348,12 +362,16 @@ def markdown(res) -> str:
              f"batch 16, no validation (last epoch); image size "
              f"{cfg['image_size'] or 'native (the recipes own input)'}; devices "
              f"{', '.join(sorted({r['device'] for r in res.get('runs', [])}))}. "
-             "The advisor ran on the training part only. Bold: the best pair.", ""]
+             "The advisor ran on the training part only. Bold: the best pair. partial at k = "
+             + (f"{cfg['partial_k']} (--partial-k)" if cfg.get("partial_k") is not None else
+                "the advisor's (half the blocks)") + ".", ""]
     for t in res["tasks"]:
         if "advice" not in t:  # kept from an earlier run, its advice not computed again yet
             continue
         adv = t["advice"]
         strategies = [s for s in STRATEGIES if any(s in r for r in t["accuracy"].values())]
+        ks = sorted({r["partial"]["options"].get("k") for r in t["accuracy"].values()
+                     if "partial" in r} - {None})
         head = (f"Advice: **{adv['backbone']} + {adv['strategy']}**"
                 + (f" (k={adv['k']})" if adv["k"] else "")
                 + f", scenario {adv['scenario']} ({adv['size']}, {adv['similarity']} "
@@ -367,7 +385,9 @@ def markdown(res) -> str:
                      + ("" if t.get("complete") else "; not every pair measured"))
         lines += [f"## {t['task']} (train {t['n_train']} / test {t['n_test']}; "
                   f"{t.get('seconds', 0):.0f} s)", "", head + ".", "",
-                  "| backbone | " + " | ".join(strategies) + " | LogME | LEEP | NCE | H-score |",
+                  "| backbone | " + " | ".join(
+                      f"partial (k={'/'.join(map(str, ks))})" if s == "partial" and ks else s
+                      for s in strategies) + " | LogME | LEEP | NCE | H-score |",
                   "|---|" + "---|" * (len(strategies) + 4)]
         for b, sc in t["scores"].items():
             row = t["accuracy"].get(b, {})
@@ -439,6 +459,11 @@ def parse(argv):
     ap.add_argument("--resume", action="store_true",
                     help="keep the advice and pairs already in the results file (same settings) "
                          "and run only the missing pairs")
+    ap.add_argument("--partial-k", type=int, default=None,
+                    help="train partial at this k instead of the advisor's")
+    ap.add_argument("--re-advise", action="store_true",
+                    help="with --resume: compute the advice again (the advisor changed) and "
+                         "keep the trained pairs")
     ap.add_argument("--advice-only", action="store_true",
                     help="compute and save the advice per task, train nothing")
     ap.add_argument("--pack", default=None, metavar="DIR",
@@ -470,7 +495,7 @@ def resumable(old: dict, config: dict) -> dict:
     the same; when only the candidate backbones differ, the trained pairs of the backbones still
     wanted, without the advice (it depends on the candidates and is computed again)."""
     oc = {k: old.get("config", {}).get(k, 0 if k == "seed" else None) for k in RESUME_KEYS}
-    if oc == config:
+    if all(oc[k] == config.get(k) for k in RESUME_KEYS):
         return {t["task"]: t for t in old["tasks"]}
     if any(oc[k] != config[k] for k in RESUME_KEYS if k != "backbones"):
         return {}
@@ -493,6 +518,8 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     config = {k: getattr(args, k) for k in RESUME_KEYS}
+    if args.partial_k is not None:
+        config["partial_k"] = args.partial_k
     machine = (f"{os.cpu_count()} CPUs, torch {torch.__version__}, {platform.python_version()}"
                + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
     res = {"config": config, "tasks": [], "machine": machine, "runs": []}

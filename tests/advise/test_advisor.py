@@ -35,6 +35,18 @@ def test_choose_strategy_quadrants(large, similar, scenario, strategy):
         assert c["lr"] > 0 and c["epochs"] > 0
 
 
+def test_choose_strategy_retrains_only_when_the_budget_covers_the_last_block():
+    blocks = [1_000] * 4 + [100_000] * 4 + [400_000]  # 9 blocks, the last 400,000
+    few = choose_strategy(False, False, 9, blocks, n_samples=120)  # budget 24,000
+    assert few["scenario"] == 2 and few["strategy"] == "extract" and few["k"] is None
+    assert few["options"] == {"head": "linear"}
+    enough = choose_strategy(False, False, 9, blocks, n_samples=2_000)  # budget 400,000
+    assert enough["strategy"] == "partial" and enough["k"] == 4 == enough["options"]["k"]
+    # the gate only acts on scenario 2
+    assert choose_strategy(False, True, 9, blocks, n_samples=2_000)["strategy"] == "extract"
+    assert choose_strategy(True, True, 9, blocks, n_samples=120)["strategy"] == "full"
+
+
 def test_stratified_subsample_keeps_every_class():
     y = np.array([0] * 1000 + [1] * 30 + [2] * 1)
     idx = stratified_subsample(y, 100, seed=0)
@@ -44,14 +56,14 @@ def test_stratified_subsample_keeps_every_class():
 
 
 # --- advise() with mocked measurements: all four quadrants -----------------------------------------
-def _fake_report(name, logme_v, large, similar):
+def _fake_report(name, logme_v, large, similar, blocks=()):
     counts = [20000, 20000] if large else [30, 30]
-    return BackboneReport(
+    return BackboneReport(block_params=list(blocks),
         backbone=name, modality="image",
         scores={"logme": logme_v, "leep": -1.0, "nce": -0.5, "hscore": 1.0},
         similarity=SimilarityAssessment("imagenet_head_confidence", 0.8 if similar else 0.1, 0.3,
                                         similar),
-        size=assess_size(counts, 3_000_000), n_scored=60, num_blocks=9, seconds=0.0)
+        size=assess_size(counts, 3_000_000), n_scored=60, num_blocks=len(blocks) or 9, seconds=0.0)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +92,22 @@ def test_advise_scenarios_with_mocked_measurements(monkeypatch, large, similar, 
     d = json.loads(json.dumps(adv.to_dict()))
     assert d["recommendation"]["strategy"] == strategy and len(d["backbones"]) == 3
     assert d["data"]["samples"] == 60 and d["data"]["smallest_class"]["count"] == 30
+
+
+def test_scenario_2_with_too_few_samples_for_any_block_says_extract_and_why(monkeypatch):
+    blocks = [1_000, 100_000, 400_000]
+
+    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+        return _fake_report(name, 0.5, False, False, blocks)
+
+    monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
+    ds = from_arrays(np.zeros((60, 8, 8), np.float32), np.arange(60) % 2)
+    adv = advise(ds, backbones="b")
+    assert (adv.scenario, adv.strategy, adv.k) == (2, "extract", None)
+    assert "12,000 parameters" in adv.reason and "400,000" in adv.reason
+    assert "stays frozen" in adv.reason and adv.fit_kwargs()["strategy"] == "extract"
+    d = json.loads(json.dumps(adv.to_dict()))
+    assert d["backbones"][0]["block_params"] == blocks
 
 
 def test_select_by_picks_the_backbone_with_that_score(monkeypatch):
@@ -142,9 +170,12 @@ def test_advise_end_to_end_on_images(tiny_images, shared_cache):
     assert rep.scores["leep"] <= 0 and rep.scores["nce"] <= 0
     assert adv.similarity.method == "imagenet_head_confidence"
     assert adv.similarity.signals["bn_kl"] is not None and adv.similarity.signals["bn_kl"] >= 0
-    # flat colour squares are not ImageNet photos: small + dissimilar -> scenario 2
-    assert not adv.similarity.similar and adv.scenario == 2 and adv.strategy == "partial"
-    assert adv.k == 4 and "efficientnet_lite0" in adv.reason
+    # flat colour squares are not ImageNet photos: small + dissimilar -> scenario 2, and 12
+    # samples cannot retrain even the last block (412,160 parameters) -> a head on the features
+    assert not adv.similarity.similar and adv.scenario == 2 and adv.strategy == "extract"
+    assert adv.k is None and "efficientnet_lite0" in adv.reason and "stays frozen" in adv.reason
+    assert len(rep.block_params) == rep.num_blocks == 9
+    assert rep.block_params[-1] == 412_160 and sum(rep.block_params) == rep.size.body_params
 
 
 def test_advise_end_to_end_on_texts():
@@ -183,12 +214,27 @@ def test_cli_advise_json(tiny_images, shared_cache):
     assert d["size"]["rule"] and d["similarity"]["method"]
 
 
-def test_fit_strategy_auto_follows_the_advice(tiny_images, shared_cache, tmp_path):
+def test_fit_strategy_auto_follows_the_advice(tiny_images, shared_cache, tmp_path, monkeypatch):
     """transferkit.fit(strategy='auto') is the library's (the CLI only passes it on): the
     advice decides the strategy and k, an explicit option (epochs) wins, and the advice is
     stored in the model's config."""
     from transferkit.train import fit
 
+    # 12 samples, dissimilar: scenario 2 with no block in the retrain budget -> extract; the
+    # option only 'partial' knows (k) is dropped and recorded, not an error
+    res = fit(str(tiny_images), backbone="efficientnet_lite0", strategy="auto", k=2,
+              out=tmp_path / "e", cache_dir=shared_cache, progress=False)
+    assert res.strategy == "extract" and res.info["advice"]["scenario"] == 2
+    assert res.info["advice"]["ignored_options"] == ["k"] and "k" not in res.options
+    # block sizes that leave room for the last five blocks: partial with the advised k
+    real = advisor_mod._score_backbone
+
+    def roomy(*a, **kw):
+        rep = real(*a, **kw)
+        rep.block_params = [10**6] * 4 + [100] * 5
+        return rep
+
+    monkeypatch.setattr(advisor_mod, "_score_backbone", roomy)
     res = fit(str(tiny_images), backbone="efficientnet_lite0", strategy="auto", epochs=1,
               batch_size=6, out=tmp_path / "m", cache_dir=shared_cache, progress=False)
     assert res.strategy == "partial" and res.backbone == "efficientnet_lite0"
@@ -196,3 +242,19 @@ def test_fit_strategy_auto_follows_the_advice(tiny_images, shared_cache, tmp_pat
     assert res.options["epochs"] == 1 and res.options["k"] == 4
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     assert cfg["strategy"] == "partial" and cfg["advice"]["strategy"] == "partial"
+
+
+def test_cli_fit_auto_prints_the_advice_and_the_ignored_option(tiny_images, shared_cache, tmp_path):
+    from typer.testing import CliRunner
+
+    from transferkit.cli import _register, app
+
+    _register()
+    r = CliRunner().invoke(app, ["fit", str(tiny_images), "--out", str(tmp_path / "m"),
+                                 "--strategy", "auto", "--k", "2", "--cache-dir",
+                                 str(shared_cache), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "advice: scenario 2" in r.output and "+ extract" in r.output
+    assert "note: k ignored" in r.output
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert cfg["advice"]["ignored_options"] == ["k"] and cfg["strategy"] == "extract"

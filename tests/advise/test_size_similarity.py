@@ -15,7 +15,15 @@ from transferkit.advise.similarity import (
     text_similarity,
     vocab_coverage,
 )
-from transferkit.advise.size import MIN_PER_CLASS, PARAMS_PER_SAMPLE, assess_size, body_params
+from transferkit.advise.size import (
+    MIN_PER_CLASS,
+    PARAMS_PER_SAMPLE,
+    assess_size,
+    block_params,
+    body_params,
+    can_retrain,
+    retrain_budget,
+)
 
 
 # --- size ----------------------------------------------------------------------------------
@@ -52,6 +60,27 @@ def test_body_params_excludes_the_classifier():
     m = _Toy()
     total = sum(p.numel() for p in m.parameters())
     assert body_params(m) == total - (4 * 7 + 7)
+
+
+def test_block_params_count_each_block_once():
+    class Shared(_Toy):
+        def block_groups(self):
+            return [self.body[:2], self.body[2:], self.body[2:]]  # the last block listed twice
+
+    m = Shared()
+    first = sum(p.numel() for p in m.body[:2].parameters())
+    second = sum(p.numel() for p in m.body[2:].parameters())
+    assert block_params(m) == [first, second, 0]
+    assert sum(block_params(m)) == body_params(m)
+
+
+def test_can_retrain_when_the_budget_covers_the_last_block():
+    blocks = [10, 100, 1_000, 50_000, 400_000]
+    assert retrain_budget(3) == 3 * PARAMS_PER_SAMPLE
+    assert not can_retrain(blocks, 120)  # 24,000 parameters: not even the last block
+    assert not can_retrain(blocks, 1_999)  # 399,800
+    assert can_retrain(blocks, 2_000)  # exactly the last block
+    assert not can_retrain([], 10**9)
 
 
 # --- similarity: unit level ------------------------------------------------------------------

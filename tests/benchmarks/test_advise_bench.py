@@ -46,3 +46,19 @@ def test_pool_spreads_regret_over_seeds():
     # logme ranks b above a: right when b wins (seed 1), wrong otherwise
     tau = res["over_seeds"]["image"]["tau_pooled"]["logme"]
     assert tau["min"] == pytest.approx(-1.0) and tau["max"] == pytest.approx(1.0)
+
+
+def test_partial_is_trained_at_the_given_k_below_num_blocks_else_at_half():
+    from bench.advise_finetune import strategy_options
+
+    assert strategy_options("partial", 9, 8, 128, k=7)["k"] == 7
+    assert strategy_options("partial", 9, 8, 128, k=9)["k"] == 4  # k = all blocks: the half
+    assert strategy_options("partial", 9, 8, None)["k"] == 4
+    opts = strategy_options("extract", 9, 8, 128, k=7)
+    assert "k" not in opts and "epochs" not in opts and opts["image_size"] == 128
+
+
+def test_resumable_ignores_settings_outside_the_resume_keys():
+    old = {"config": {**BASE, "backbones": ["a"]}, "tasks": [{"task": "t", "modality": "image",
+                                                            "advice": {}, "accuracy": {}}]}
+    assert "advice" in resumable(old, {**BASE, "backbones": ["a"], "partial_k": 4})["t"]

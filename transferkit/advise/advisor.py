@@ -8,6 +8,7 @@ scenario size       similarity   strategy  what it does
 ======== ========== ============ ========= =====================================================
 1        small      similar      extract   frozen backbone as a feature extractor + a new head
 2        small      dissimilar   partial   freeze the first k blocks, retrain the rest
+                                           (``extract`` when the retrain budget has no block)
 3        large      dissimilar   scratch   the architecture only, random initialisation
 4        large      similar      full      fine-tune everything from the pretrained weights
 ======== ========== ============ ========= =====================================================
@@ -33,7 +34,14 @@ from .similarity import (
     softmax,
     text_similarity,
 )
-from .size import SizeAssessment, assess_size, body_params
+from .size import (
+    SizeAssessment,
+    assess_size,
+    block_params,
+    body_params,
+    can_retrain,
+    retrain_budget,
+)
 
 DEFAULT_BACKBONES = {"image": ("efficientnet_lite0", "mobilenet_v2", "efficientnet_lite1"),
                      "text": ("minilm_l6",)}
@@ -71,6 +79,7 @@ class BackboneReport:
     num_blocks: int
     seconds: float
     notes: list = field(default_factory=list)
+    block_params: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if k not in ("similarity", "size")}
@@ -155,13 +164,22 @@ def stratified_subsample(y, max_samples: int | None, seed: int = 0) -> np.ndarra
     return np.sort(np.concatenate(out))
 
 
-def choose_strategy(large: bool, similar: bool, num_blocks: int) -> dict:
-    """The scenario and strategy settings for one cell of the article's 2x2 table."""
+def choose_strategy(large: bool, similar: bool, num_blocks: int, blocks: list | None = None,
+                    n_samples: int | None = None) -> dict:
+    """The scenario and strategy settings for one cell of the article's 2x2 table.
+
+    For ``partial``, ``k`` is half the blocks. When the block sizes ``blocks`` and
+    ``n_samples`` are given and the retrain budget (:func:`.size.can_retrain`) does not cover
+    even the last block, nothing is retrained: the strategy is ``extract`` (scenario 2 still).
+    """
     scenario, name, strategy = SCENARIOS[(bool(large), bool(similar))]
-    options = dict(STRATEGY_SETTINGS[strategy])
     k = None
     if strategy == "partial":
         k = max(1, num_blocks // 2)
+        if blocks and n_samples is not None and not can_retrain(list(blocks), int(n_samples)):
+            strategy, k = "extract", None
+    options = dict(STRATEGY_SETTINGS[strategy])
+    if k is not None:
         options["k"] = k
     return {"scenario": scenario, "scenario_name": name, "strategy": strategy, "k": k,
             "lr": options.get("lr"), "epochs": options.get("epochs"), "options": options}
@@ -220,6 +238,17 @@ def reason_text(advice_fields: dict, rep: BackboneReport, reports: list, score: 
         sim_txt = (f"Its vocabulary keeps {sim.value:.0%} of the words whole (threshold "
                    f"{sim.threshold:.0%}), so the text looks {sim.label} to its pretraining text.")
     why = _WHY[strategy].format(k=advice_fields["k"], n=rep.num_blocks)
+    if advice_fields["scenario"] == 2 and rep.block_params:
+        budget = retrain_budget(s.n_samples)
+        if strategy == "extract":
+            why = (f"the article retrains the later blocks here, but {s.n_samples} samples "
+                   f"support retraining about {budget:,} parameters (one per 200, the size "
+                   f"rule's ratio) and even the last block of {rep.backbone} has "
+                   f"{rep.block_params[-1]:,}, so every block stays frozen and only a new head "
+                   "is trained on the features")
+        else:
+            why += (f"; {s.n_samples} samples support retraining about {budget:,} parameters "
+                    f"(one per 200), at least the last block ({rep.block_params[-1]:,})")
     scen = (f"That is the article's scenario {advice_fields['scenario']} "
             f"({advice_fields['scenario_name']}): {why}.")
     if len(reports) > 1:
@@ -263,11 +292,12 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress) -> Backbon
         take = rng.choice(len(sub), min(TEXT_SAMPLES, len(sub)), replace=False)
         similarity = text_similarity(model.tokenizer, [sub.inputs[i] for i in take])
     size = assess_size(counts, body_params(model))
+    blocks = block_params(model)
     return BackboneReport(
         backbone=name, modality=cfg.modality,
         scores={k: (None if v is None else float(v)) for k, v in scores.items()},
         similarity=similarity, size=size, n_scored=len(y), num_blocks=int(cfg.num_blocks),
-        seconds=round(time.perf_counter() - t0, 3), notes=notes,
+        seconds=round(time.perf_counter() - t0, 3), notes=notes, block_params=blocks,
     )
 
 
@@ -326,7 +356,8 @@ def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000,
     sub = ds if len(sub_idx) == len(ds) else ds.subset(sub_idx)
     reports = [_score_backbone(b, ds, sub, counts, cache_dir, seed, progress) for b in backbones]
     best = _best(reports, select_by)
-    choice = choose_strategy(best.size.large, best.similarity.similar, best.num_blocks)
+    choice = choose_strategy(best.size.large, best.similarity.similar, best.num_blocks,
+                             best.block_params, best.size.n_samples)
     smallest = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
     data_info = {"source": ds.source, "modality": ds.modality, "samples": int(counts.sum()),
                  "classes": int((counts > 0).sum()),

@@ -17,6 +17,24 @@ catching up with ImageNet pre-training on a third of COCO (~35 k images) but cle
 10 k. The smallest-class floor keeps a large but very imbalanced set "small" for the classes
 that decide macro accuracy. For the built-in backbones the thresholds are about 17 k samples
 (EfficientNet-Lite0, 3.4 M body parameters), 11 k (MobileNetV2) and 114 k (MiniLM-L6, 22.7 M).
+
+The same ratio gates ``partial`` (scenario 2, :func:`can_retrain`): a block is retrained only
+when the data holds one labelled sample per ``PARAMS_PER_SAMPLE`` of its parameters (the
+**retrain budget**, ``200 x samples``) for at least the last block; otherwise scenario 2 becomes
+a new head on the frozen features (``extract``). For the zoo's CNNs the last block has 412-453 k
+parameters, so the gate opens at about 2,100-2,300 samples. The ratio is the one the small/large
+rule already uses, not a constant fitted to the benchmarks. Measured (docs/advise.md):
+
+* ~120 training samples (``advise_finetune_e8*``, 8 image tasks, 2 seeds): ``partial`` at half
+  the blocks lost to ``extract`` by 6.6 / 5.7 points on average over 32 pairs per seed (won on
+  3 / 4); this is what the gate was written after, so it does not validate it;
+* 2,096 training samples of USPS and MNIST (``advise_budget``): with the gate open, ``partial``
+  at half the blocks beat ``extract`` by 2.5 (USPS) and 3.6 points (MNIST), while retraining only
+  the blocks the budget covers (the last one: ``advise_budget_k8``) was no better than
+  ``extract``, so the budget decides *whether* to retrain, and ``k`` stays half the blocks.
+
+On texts (MiniLM, 1.8 M parameters per layer) the gate is conservative: at 120 texts retraining
+3 of 6 layers beat ``extract`` on all five text tasks (+2.0 points); those are scenario 1.
 """
 
 from __future__ import annotations
@@ -63,6 +81,30 @@ def body_params(model) -> int:
         clf = None
     head = {id(p) for p in clf.parameters()} if clf is not None else set()
     return int(sum(p.numel() for p in model.parameters() if id(p) not in head))
+
+
+def block_params(model) -> list[int]:
+    """Parameters per freezable block of ``model`` (input side first), each counted once."""
+    seen: set[int] = set()
+    out = []
+    for group in model.block_groups():
+        n = 0
+        for p in group.parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                n += p.numel()
+        out.append(int(n))
+    return out
+
+
+def retrain_budget(n_samples: int) -> int:
+    """The most parameters ``n_samples`` labelled samples may retrain (one per PARAMS_PER_SAMPLE)."""
+    return int(n_samples) * PARAMS_PER_SAMPLE
+
+
+def can_retrain(blocks: list[int], n_samples: int) -> bool:
+    """Whether the retrain budget of ``n_samples`` covers at least the last block."""
+    return bool(blocks) and blocks[-1] <= retrain_budget(n_samples)
 
 
 def assess_size(class_counts, n_body_params: int) -> SizeAssessment:

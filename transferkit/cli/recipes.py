@@ -65,6 +65,14 @@ def fit(
         emit_json(d)
         return
     m = res.metrics
+    adv = res.info.get("advice")
+    if adv:
+        console().print(f"advice: scenario {adv['scenario']} ({adv['scenario_name']}) -> "
+                        f"{adv['backbone']} + {adv['strategy']}"
+                        + (f" (k={adv['k']})" if adv.get("k") else ""))
+        if adv.get("ignored_options"):
+            console().print(f"note: {', '.join(adv['ignored_options'])} ignored: the advised "
+                            f"strategy {adv['strategy']!r} has no such option")
     console().print(f"[bold]{strategy}[/] on {backbone}: validation accuracy "
                     f"{m.get('accuracy', float('nan')):.4f}, macro-F1 {m.get('macro_f1', float('nan')):.4f}; "
                     f"{res.trained_params:,} of {res.total_params:,} parameters trained; "

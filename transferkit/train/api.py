@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -87,12 +88,20 @@ def _follow_advice(ds, backbone, strategy, options, cache_dir, progress):
 
     adv = advise(ds, backbones=None if backbone == "auto" else [backbone], cache_dir=cache_dir,
                  progress=progress)
-    options = dict(options)
+    options, summary = dict(options), adv.summary()
     if strategy == "auto":
         strategy = adv.strategy
+        # options for a strategy the advice did not pick (epochs when it says 'extract') are
+        # dropped and recorded, not an error: the user could not know which one it would pick
+        known = {f.name for f in dataclasses.fields(get_strategy(strategy).Config)}
+        ignored = sorted(set(options) - known)
+        for key in ignored:
+            options.pop(key)
+        if ignored:
+            summary["ignored_options"] = ignored
         for key, value in adv.options.items():
             options.setdefault(key, value)
-    return adv.backbone, strategy, options, adv.summary()
+    return adv.backbone, strategy, options, summary
 
 
 def fit(train_ds, val_ds=None, backbone: str = "efficientnet_lite0", strategy: str = "extract",
