@@ -242,13 +242,13 @@ def reason_text(advice_fields: dict, rep: BackboneReport, reports: list, score: 
         budget = retrain_budget(s.n_samples)
         if strategy == "extract":
             why = (f"the article retrains the later blocks here, but {s.n_samples} samples "
-                   f"support retraining about {budget:,} parameters (one per 200, the size "
+                   f"support retraining about {budget:,} parameters (200 per sample, the size "
                    f"rule's ratio) and even the last block of {rep.backbone} has "
                    f"{rep.block_params[-1]:,}, so every block stays frozen and only a new head "
                    "is trained on the features")
         else:
             why += (f"; {s.n_samples} samples support retraining about {budget:,} parameters "
-                    f"(one per 200), at least the last block ({rep.block_params[-1]:,})")
+                    f"(200 per sample), at least the last block ({rep.block_params[-1]:,})")
     scen = (f"That is the article's scenario {advice_fields['scenario']} "
             f"({advice_fields['scenario_name']}): {why}.")
     if len(reports) > 1:
