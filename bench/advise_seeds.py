@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.advise_finetune import RESUME_KEYS, summarise  # noqa: E402
-from bench.advise_validation import SCORES  # noqa: E402
+from bench.advise_validation import SCORES, concordance  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -89,7 +89,58 @@ def pool(runs) -> dict:
                                               for s in ss]) for sc in SCORES}}
     return {"seeds": seeds, "config": {k: runs[0]["config"].get(k) for k in RESUME_KEYS
                                        if k != "seed"},
-            "tasks": tasks, "per_seed": per_seed, "over_seeds": over}
+            "tasks": tasks, "per_seed": per_seed, "over_seeds": over,
+            "retest_tau": retest_tau(runs, common)}
+
+
+def retest_tau(runs, names) -> dict | None:
+    """Kendall's tau (pooled over tasks) between two runs' own accuracies of the backbones, for
+    each pair of runs: how well the measurement agrees with itself across seeds, the ceiling
+    for any score's tau against one run. Accuracy: the best over the strategies both runs
+    trained, and ``extract`` alone; image tasks only (text tasks have one backbone)."""
+    if len(runs) < 2:
+        return None
+    best, extract = [], []
+    for i in range(len(runs)):
+        for j in range(i + 1, len(runs)):
+            gb, ge = [], []
+            for n in names:
+                ta, tb = (next(t for t in r["tasks"] if t["task"] == n) for r in (runs[i], runs[j]))
+                if ta["modality"] == "text":
+                    continue
+                rows_b, rows_e = [], []
+                for bb in ta["accuracy"]:
+                    both = set(ta["accuracy"][bb]) & set(tb["accuracy"].get(bb, {}))
+                    if not both:
+                        continue
+                    rows_b.append(tuple(max(t["accuracy"][bb][s]["accuracy"] for s in both)
+                                        for t in (ta, tb)))
+                    if "extract" in both:
+                        rows_e.append(tuple(t["accuracy"][bb]["extract"]["accuracy"]
+                                            for t in (ta, tb)))
+                gb.append(rows_b)
+                ge.append(rows_e)
+            best.append(concordance(gb))
+            extract.append(concordance(ge))
+    out = {"best_over_common_strategies": _stats(best), "extract": _stats(extract)}
+    out["ceiling"] = {k: tau_ceiling(v["mean"]) if v else None for k, v in out.items()}
+    return out
+
+
+def tau_ceiling(retest: float) -> float | None:
+    """Expected tau of a perfect ranking against one run, given the runs' test-retest tau.
+
+    With Gaussian noise, tau = 2/pi arcsin(r) (Greiner's relation) and two independent noisy
+    runs correlate as r_rt = r^2, where r is each run's correlation with the truth; so
+    r = sqrt(sin(pi tau_rt / 2)) and the ceiling is 2/pi arcsin(r).
+    """
+    if retest is None or retest <= 0:
+        return None
+    return float(2 / np.pi * np.arcsin(np.sqrt(np.sin(np.pi * retest / 2))))
+
+
+def _f(v):
+    return "-" if v is None else f"{v:.2f}"
 
 
 def _ms(s, fmt="{:.2f}"):
@@ -126,6 +177,17 @@ def markdown(res, stems) -> str:
         for sc in (sc for sc in SCORES if m["tau_pooled"][sc] is not None):
             lines.append(f"| {sc} | {_ms(m['tau_pooled'][sc], '{:+.2f}')} | "
                          f"{_ms(m['tau_mean'][sc], '{:+.2f}')} |")
+    rt = res.get("retest_tau")
+    if rt:
+        lines += ["", "Test-retest tau of the measurement itself (image tasks, pooled, one run "
+                  "against another): the backbones' best accuracy over the strategies both runs "
+                  f"trained {_ms(rt['best_over_common_strategies'], '{:+.2f}')}, their extract "
+                  f"accuracy {_ms(rt['extract'], '{:+.2f}')}. With Gaussian noise (tau = "
+                  "2/pi arcsin r, and two runs correlating as r^2) a score that ranked the "
+                  "backbones perfectly would reach an expected tau of about "
+                  f"{_f(rt['ceiling']['best_over_common_strategies'])} / "
+                  f"{_f(rt['ceiling']['extract'])} against one run: the ceiling of what this "
+                  "measurement can confirm."]
     return "\n".join(lines) + "\n"
 
 

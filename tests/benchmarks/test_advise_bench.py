@@ -48,6 +48,27 @@ def test_pool_spreads_regret_over_seeds():
     assert tau["min"] == pytest.approx(-1.0) and tau["max"] == pytest.approx(1.0)
 
 
+def test_retest_tau_compares_runs_with_each_other_and_bounds_a_perfect_score():
+    import math
+
+    from bench.advise_seeds import retest_tau, tau_ceiling
+
+    def run(accs):
+        return {"tasks": [_task("t", {b: {"extract": v, "full": v - 0.1}
+                                      for b, v in accs.items()})]}
+
+    same = retest_tau([run({"a": 0.9, "b": 0.8, "c": 0.7}),
+                       run({"a": 0.95, "b": 0.85, "c": 0.6})], ["t"])
+    assert same["extract"]["mean"] == pytest.approx(1.0)
+    flipped = retest_tau([run({"a": 0.9, "b": 0.8, "c": 0.7}),
+                          run({"a": 0.7, "b": 0.8, "c": 0.9})], ["t"])
+    assert flipped["best_over_common_strategies"]["mean"] == pytest.approx(-1.0)
+    assert tau_ceiling(1.0) == pytest.approx(1.0) and tau_ceiling(-0.2) is None
+    # r_rt = sin(pi/2 * 0.38) = 0.562 -> r = 0.750 -> ceiling 2/pi asin(0.750) = 0.540
+    assert tau_ceiling(0.38) == pytest.approx(2 / math.pi * math.asin(0.5621 ** 0.5), abs=1e-3)
+    assert retest_tau([run({"a": 0.9, "b": 0.8})], ["t"]) is None
+
+
 def test_partial_is_trained_at_the_given_k_below_num_blocks_else_at_half():
     from bench.advise_finetune import strategy_options
 
