@@ -91,6 +91,7 @@ def test_advise_scenarios_with_mocked_measurements(monkeypatch, large, similar, 
     assert f"scenario {scenario}" in adv.reason and "b is recommended" in adv.reason
     d = json.loads(json.dumps(adv.to_dict()))
     assert d["recommendation"]["strategy"] == strategy and len(d["backbones"]) == 3
+    assert d["retrain_gate"] is None  # mocked reports carry no block sizes
     assert d["data"]["samples"] == 60 and d["data"]["smallest_class"]["count"] == 30
 
 
@@ -108,6 +109,8 @@ def test_scenario_2_with_too_few_samples_for_any_block_says_extract_and_why(monk
     assert "stays frozen" in adv.reason and adv.fit_kwargs()["strategy"] == "extract"
     d = json.loads(json.dumps(adv.to_dict()))
     assert d["backbones"][0]["block_params"] == blocks
+    assert d["retrain_gate"] == {"budget_params": 12_000, "last_block_params": 400_000,
+                                 "open": False}
 
 
 def test_select_by_picks_the_backbone_with_that_score(monkeypatch):

@@ -130,8 +130,18 @@ class Advice:
                 "epochs": self.epochs, "options": self.options, "size": self.size.label,
                 "similarity": self.similarity.label,
                 "similarity_value": round(float(self.similarity.value), 4),
-                "selection_score": self.selection_score,
+                "selection_score": self.selection_score, "retrain_gate": self.retrain_gate,
                 "scores": {r.backbone: r.scores for r in self.reports}, "reason": self.reason}
+
+    @property
+    def retrain_gate(self) -> dict | None:
+        """Scenario 2's retrain budget against the last block (None in the other scenarios)."""
+        rep = self.report
+        if self.scenario != 2 or not rep.block_params:
+            return None
+        budget = retrain_budget(self.size.n_samples)
+        return {"budget_params": budget, "last_block_params": int(rep.block_params[-1]),
+                "open": can_retrain(rep.block_params, self.size.n_samples)}
 
     def to_dict(self) -> dict:
         return {
@@ -140,6 +150,7 @@ class Advice:
             "scenario_name": self.scenario_name,
             "size": self.size.to_dict(),
             "similarity": self.similarity.to_dict(),
+            "retrain_gate": self.retrain_gate,
             "recommendation": {"backbone": self.backbone, "strategy": self.strategy, "k": self.k,
                                "lr": self.lr, "epochs": self.epochs, "options": self.options},
             "selection_score": self.selection_score,
