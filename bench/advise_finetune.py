@@ -217,12 +217,9 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
     out = dict(prev) if prev else {}
     if "advice" not in out or args.re_advise:
         out.update(_advise(train, backbones, cache_dir))
-    out.pop("partial_k", None)
-    if args.partial_k is not None:
-        out["partial_k"] = {b: args.partial_k for b in backbones}
     for b, row in out.get("accuracy", {}).items():  # a partial pair trained at another k
         want = strategy_options("partial", out["num_blocks"][b], args.epochs, None,
-                                out.get("partial_k", {}).get(b))["k"]
+                                args.partial_k)["k"]
         if "partial" in row and row["partial"]["options"].get("k") != want:
             del row["partial"]
     out.update({"task": name, "modality": ds.modality, "n_train": len(train),
@@ -237,8 +234,7 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
         tr_m, te_m = decode_to_arrays(train, size), decode_to_arrays(test, size)
     for b, strategy in todo:
         opts = strategy_options(strategy, out["num_blocks"][b], args.epochs,
-                                size if ds.modality != "text" else None,
-                                out.get("partial_k", {}).get(b))
+                                size if ds.modality != "text" else None, args.partial_k)
         r = train_and_score(tr_m, te_m, b, strategy, opts, args.device, cache_dir,
                             seed=args.seed)
         table.setdefault(b, {})[strategy] = r

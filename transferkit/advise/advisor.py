@@ -136,12 +136,7 @@ class Advice:
     @property
     def retrain_gate(self) -> dict | None:
         """Scenario 2's retrain budget against the last block (None in the other scenarios)."""
-        rep = self.report
-        if self.scenario != 2 or not rep.block_params:
-            return None
-        budget = retrain_budget(self.size.n_samples)
-        return {"budget_params": budget, "last_block_params": int(rep.block_params[-1]),
-                "open": can_retrain(rep.block_params, self.size.n_samples)}
+        return retrain_gate(self.report) if self.scenario == 2 else None
 
     def to_dict(self) -> dict:
         return {
@@ -194,6 +189,15 @@ def choose_strategy(large: bool, similar: bool, num_blocks: int, blocks: list | 
         options["k"] = k
     return {"scenario": scenario, "scenario_name": name, "strategy": strategy, "k": k,
             "lr": options.get("lr"), "epochs": options.get("epochs"), "options": options}
+
+
+def retrain_gate(rep: BackboneReport) -> dict | None:
+    """The retrain budget of ``rep``'s data against its last block (None without block sizes)."""
+    if not rep.block_params:
+        return None
+    n = rep.size.n_samples
+    return {"budget_params": retrain_budget(n), "last_block_params": int(rep.block_params[-1]),
+            "open": can_retrain(rep.block_params, n)}
 
 
 def _best(reports: list[BackboneReport], score: str) -> BackboneReport:
@@ -249,17 +253,17 @@ def reason_text(advice_fields: dict, rep: BackboneReport, reports: list, score: 
         sim_txt = (f"Its vocabulary keeps {sim.value:.0%} of the words whole (threshold "
                    f"{sim.threshold:.0%}), so the text looks {sim.label} to its pretraining text.")
     why = _WHY[strategy].format(k=advice_fields["k"], n=rep.num_blocks)
-    if advice_fields["scenario"] == 2 and rep.block_params:
-        budget = retrain_budget(s.n_samples)
+    gate = retrain_gate(rep) if advice_fields["scenario"] == 2 else None
+    if gate:
+        budget, last = gate["budget_params"], gate["last_block_params"]
         if strategy == "extract":
             why = (f"the article retrains the later blocks here, but {s.n_samples} samples "
                    f"support retraining about {budget:,} parameters (200 per sample, the size "
-                   f"rule's ratio) and even the last block of {rep.backbone} has "
-                   f"{rep.block_params[-1]:,}, so every block stays frozen and only a new head "
-                   "is trained on the features")
+                   f"rule's ratio) and even the last block of {rep.backbone} has {last:,}, so "
+                   "every block stays frozen and only a new head is trained on the features")
         else:
             why += (f"; {s.n_samples} samples support retraining about {budget:,} parameters "
-                    f"(200 per sample), at least the last block ({rep.block_params[-1]:,})")
+                    f"(200 per sample), at least the last block ({last:,})")
     scen = (f"That is the article's scenario {advice_fields['scenario']} "
             f"({advice_fields['scenario_name']}): {why}.")
     if len(reports) > 1:

@@ -16,8 +16,6 @@ BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
 OTHER_NORM_TYPES = (nn.LayerNorm, nn.GroupNorm)
 
 
-
-
 def affine_norm_layers(model: nn.Module) -> tuple[str, list[nn.Module]]:
     """``('batchnorm', layers)`` with affine parameters, else ``('layernorm', layers)``
     (LayerNorm/GroupNorm with affine parameters), else ``('none', [])``."""
