@@ -57,6 +57,7 @@ from transferkit.adapt import (  # noqa: E402
     score_candidates,
 )
 from transferkit.adapt.feature import SelectiveMEDA  # noqa: E402
+from transferkit.adapt.premise import cluster_premise  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -203,16 +204,23 @@ def select(X, y, sd, yt, accs, seed):
     for k, sc in scores.items():
         safe = out[k]["pick"] if sc[out[k]["pick"]] > sc["none"] else "none"
         out[k].update(safe_pick=safe, safe_acc=accs[safe])
-    # what `adapt_features(method='auto')` does by default: nc, then keep source-only unless
-    # the pick beats it in >= 90% of bootstrap resamples of the target
+    # nc, then keep source-only unless the pick beats it in >= 90% of target bootstraps
+    ref = clone(cands["none"]).fit(X, y, sd)
     pick = out["nc"]["pick"]
     if pick != "none":
-        win = SCORERS["nc"].win_probability(cands[pick].fit(X, y, sd),
-                                            clone(cands["none"]).fit(X, y, sd), X, sd)
+        win = SCORERS["nc"].win_probability(cands[pick].fit(X, y, sd), ref, X, sd)
         pick = pick if win >= 0.9 else "none"
         out["nc_checked"] = {"pick": pick, "acc": accs[pick], "win_probability": win}
     else:
         out["nc_checked"] = {"pick": "none", "acc": accs["none"]}
+    # what `adapt_features(method='auto')` does by default (scorer 'auto'): the checked nc
+    # where its cluster premise holds on both domains, else dev (source-only unless it wins)
+    src, tgt = sd > 0, sd < 0
+    out["premise"] = cluster_premise(X[src], y[src], X[tgt], ref.predict(X[tgt], sd[tgt]),
+                                     seed=seed)
+    auto = out["nc_checked"]["pick"] if out["premise"]["holds"] else out["dev"]["safe_pick"]
+    out["auto"] = {"pick": auto, "acc": accs[auto],
+                   "scorer": "nc" if out["premise"]["holds"] else "dev"}
     return out
 
 
@@ -264,6 +272,11 @@ def main(argv=None):
     ap.add_argument("--hp-select", action="store_true",
                     help="also choose each HP_GRIDS method's setting label-free vs by oracle")
     ap.add_argument("--max-pairs", type=int, default=0)
+    ap.add_argument("--pairs-with", help="only the pairs that have this domain (source or target)")
+    ap.add_argument("--select-only", action="store_true",
+                    help="re-run only the model selection and replace it in the existing "
+                         "results file (its method rows are kept; candidates' accuracies "
+                         "are re-measured)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--merge", action="store_true",
                     help="re-measure only --methods and replace their rows in the existing "
@@ -271,17 +284,21 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.merge:
         args.no_select, args.hp_select = True, False
-    methods = args.methods.split(",")
+    if args.select_only:
+        args.methods, args.peers, args.no_select = "", "", False
+    methods = [m for m in args.methods.split(",") if m]
     peers = [p for p in args.peers.split(",") if p]
     stem = args.name or ("da_features" if args.features else
                          "da_shallow" if args.dataset == "surf" else "da_digits")
     pairs = {}
     t_start = time.perf_counter()
-    for i, (pair, Xs, ys, Xt, yt) in enumerate(load_pairs(args)):
+    todo = (p for p in load_pairs(args)
+            if not args.pairs_with or args.pairs_with in p[0].split("->"))
+    for i, (pair, Xs, ys, Xt, yt) in enumerate(todo):
         if args.max_pairs and i >= args.max_pairs:
             break
         X, y, sd = pack(Xs, Xt, ys)
-        if i == 0:
+        if i == 0 and methods:
             warm_up(methods, peers, Xs, ys, Xt, yt)
         res = {}
         for m in methods:
@@ -300,9 +317,20 @@ def main(argv=None):
         if args.hp_select:
             entry["hp_selection"] = hp_select(X, y, sd, yt, args.seed)
         pairs[pair] = entry
-        print(pair, {m: round(res[m]["ours_lr"]["acc"], 3) for m in methods}, flush=True)
+        print(pair, {m: round(res[m]["ours_lr"]["acc"], 3) for m in methods},
+              entry.get("selection", {}).get("auto"), flush=True)
     total = time.perf_counter() - t_start
-    if args.merge:
+    if args.select_only:
+        old = json.loads((RESULTS / f"{stem}.json").read_text())
+        for pair, entry in pairs.items():
+            old["pairs"][pair]["selection"] = entry["selection"]
+        pairs, methods = old["pairs"], list(old["summary"])
+        peers = [p for p in ("skada", "adapt") if any(
+            r.get(f"{p}_lr") for e in pairs.values() for r in e["results"].values())]
+        args.merged = (old["meta"].get("merged", []) +
+                       [{"methods": "(selection only)", "seconds": round(total, 1)}])
+        total = old["meta"]["total_seconds"]
+    elif args.merge:
         old = json.loads((RESULTS / f"{stem}.json").read_text())
         for pair, entry in old["pairs"].items():
             entry["results"].update(pairs.get(pair, {}).get("results", {}))
@@ -335,12 +363,19 @@ def summarize(methods, peers, pairs):
     sel = {}
     sels = [p["selection"] for p in pairs.values() if "selection" in p]
     if sels:
-        for k in [*SCORERS, "nc_checked", "oracle"]:
+        for k in [*SCORERS, "nc_checked", "auto", "oracle"]:
+            if not all(k in s for s in sels):
+                continue  # a table from before the row existed
             sel[k] = float(np.mean([s[k]["acc"] for s in sels]))
             sel[k + "_below_source_only"] = int(sum(s[k]["acc"] < s["target_acc"]["none"]
                                                     for s in sels))
-            if k not in ("oracle", "nc_checked"):
+            if k not in ("oracle", "nc_checked", "auto"):
                 sel[k + "_safe"] = float(np.mean([s[k]["safe_acc"] for s in sels]))
+        if all("premise" in s for s in sels):
+            lo = [min(s["premise"]["source_ami"], s["premise"]["target_ami"]) for s in sels]
+            sel["premise"] = {"holds": int(sum(s["premise"]["holds"] for s in sels)),
+                              "pairs": len(sels),
+                              "min_ami_low": float(min(lo)), "min_ami_high": float(max(lo))}
         accs = {m: float(np.mean([s["target_acc"][m] for s in sels])) for m in SELECT_FROM}
         best = max(accs, key=accs.get)
         sel["oracle_single_method"] = {"method": best, "acc": accs[best]}
@@ -354,6 +389,14 @@ def summarize(methods, peers, pairs):
                           for v in values}
             sel["hp"][m] = r
     return rows, sel
+
+
+def _merge_note(m):
+    if m["methods"] == "(selection only)":
+        return (f"The model selection below was re-run later ({m['seconds']} s, same data and "
+                "split). ")
+    return (f"Rows {m['methods']} re-measured in a later run ({m['seconds']} s, same data and "
+            "split); the selection below kept the first run's fits. ")
 
 
 def fmt(v, pct=True):
@@ -387,9 +430,7 @@ def write(stem, args, methods, peers, pairs, total):
              "Hyper-parameters fixed in advance (no target labels) unless stated. "
              + "".join(f"{m}: every side averaged over seeds {list(v)} ({SEEDED_NOTE.get(m, 'randomised')}). "
                        for m, v in SEEDED.items() if m in methods)
-             + "".join(f"Rows {m['methods']} re-measured in a later run ({m['seconds']} s, "
-                       "same data and split); the selection below kept the first run's fits. "
-                       for m in meta["merged"]), ""]
+             + "".join(_merge_note(m) for m in meta["merged"]), ""]
     hdr = "| method | " + " | ".join(f"{s} LR | {s} 1-NN" for s in ["ours", *peers])
     hdr += " | time " + "/".join(["ours", *peers]) + " (s, LR) |"
     lines += [hdr, "|" + "---|" * (2 + 2 * (1 + len(peers)))]
@@ -413,11 +454,20 @@ def write(stem, args, methods, peers, pairs, total):
             lines.append(f"| {k}, keep source-only unless it scores higher | no | "
                          f"{fmt(sel[k + '_safe'])} | |")
         lines.append("| nc, keep source-only unless the pick wins >= 90% of target bootstraps "
-                     f"(`--method auto`'s default) | no | {fmt(sel['nc_checked'])} | "
-                     f"{sel['nc_checked_below_source_only']} |")
+                     f"| no | {fmt(sel['nc_checked'])} | {sel['nc_checked_below_source_only']} |")
+        if "auto" in sel:
+            lines.append("| **auto**: the row above where nc's cluster premise holds, else dev, "
+                         "keeping source-only unless it scores higher (`--method auto`'s "
+                         f"default) | no | {fmt(sel['auto'])} | {sel['auto_below_source_only']} |")
         lines.append(f"| oracle per pair | yes | {fmt(sel['oracle'])} | 0 |")
         o = sel["oracle_single_method"]
         lines.append(f"| best single method ({o['method']}) | yes | {fmt(o['acc'])} |")
+        if "premise" in sel:
+            pr = sel["premise"]
+            lines += ["", f"NC's cluster premise (AMI of k-means clusters with the source "
+                      f"labels and with source-only's target predictions, both >= 0.05) holds "
+                      f"on {pr['holds']} of {pr['pairs']} pairs; the smaller AMI per pair ranges "
+                      f"{pr['min_ami_low']:.3f}-{pr['min_ami_high']:.3f}."]
     if sel.get("hp"):
         lines += ["", "One method's setting chosen per pair, label-free (each scorer) or by the "
                   "oracle (target labels); each fixed setting's mean for reference:", "",

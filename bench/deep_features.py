@@ -4,7 +4,12 @@ Office-Caltech-10 images through ``efficientnet_lite0`` and the four Amazon revi
 through ``minilm_l6``, extracted with transferkit's feature cache (so a rerun is instant).
 The files feed ``bench/da_shallow.py --features DIR`` and the deep-DA benchmark.
 
-    python -m bench.deep_features [--out DIR] [--only office|amazon]
+Two held-out sets for ``--method auto`` (docs/adapt.md): ``office_googlenet``, the
+GoogleNet-1024 features that ship with the shared data (amazon, dslr, webcam; labels 0-9), and
+``sst2_amazon_minilm``, 2,000 balanced SST-2 validation sentences (seed 0) through
+``minilm_l6`` beside links to the four Amazon files (built after ``amazon_minilm``).
+
+    python -m bench.deep_features [--out DIR] [--only office|amazon|heldout]
 """
 
 from __future__ import annotations
@@ -51,14 +56,62 @@ def build(name, out, progress=True):
     return folder
 
 
+def build_googlenet(out):
+    """The shared GoogleNet-1024 ``.mat`` features as ``<domain>.npz`` (labels 1..10 -> 0..9)."""
+    from scipy.io import loadmat
+
+    folder = Path(out) / "office_googlenet"
+    folder.mkdir(parents=True, exist_ok=True)
+    src = SHARED / "data/office_caltech10/deep_features/features/GoogleNet1024"
+    for dom in ("amazon", "dslr", "webcam"):
+        m = loadmat(src / f"{dom}.mat")
+        tmp = folder / f".{dom}.tmp.npz"
+        np.savez(tmp, X=m["fts"].astype(np.float32),
+                 y=m["labels"].ravel().astype(np.int64) - 1)
+        os.replace(tmp, folder / f"{dom}.npz")
+    print(f"office_googlenet: {folder}", flush=True)
+    return folder
+
+
+def build_sst2_amazon(out, progress=True, per_class=1000, seed=0):
+    """SST-2 validation sentences (``per_class`` of each label) through minilm_l6, as a fifth
+    domain beside symbolic links to the Amazon domains' files (negative = 0, positive = 1)."""
+    from transferkit.data import load_data
+    from transferkit.features import extract_features
+
+    amazon = Path(out) / "amazon_minilm"
+    if not all((amazon / f"{d}.npz").exists() for d in SETS["amazon_minilm"][2]):
+        raise SystemExit(f"{amazon}: build amazon_minilm first (--only amazon)")
+    ds = load_data(SHARED / "data/text/sst2")
+    split, y = np.asarray(ds.split).astype(str), np.asarray(ds.y)
+    rng = np.random.default_rng(seed)
+    idx = np.sort(np.concatenate([rng.choice(np.flatnonzero((split == "val") & (y == c)),
+                                             per_class, replace=False) for c in (0, 1)]))
+    f = extract_features(ds.subset(idx), "minilm_l6", progress=progress)
+    folder = Path(out) / "sst2_amazon_minilm"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / ".sst2.tmp.npz"
+    np.savez(tmp, X=f.X.astype(np.float32), y=np.asarray(f.y, dtype=np.int64))
+    os.replace(tmp, folder / "sst2.npz")
+    for d in SETS["amazon_minilm"][2]:
+        link = folder / f"{d}.npz"
+        if not link.exists():
+            os.symlink(amazon / f"{d}.npz", link)
+    print(f"sst2_amazon_minilm: {folder}", flush=True)
+    return folder
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--only", choices=["office", "amazon"])
+    ap.add_argument("--only", choices=["office", "amazon", "heldout"])
     args = ap.parse_args(argv)
     for name in SETS:
         if args.only is None or name.startswith(args.only):
             build(name, args.out)
+    if args.only in (None, "heldout"):
+        build_googlenet(args.out)
+        build_sst2_amazon(args.out)
 
 
 if __name__ == "__main__":

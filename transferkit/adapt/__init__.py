@@ -20,6 +20,7 @@ from .distances import coral_distance, distance_report, mmd, proxy_a_distance
 from .feature import BDA, CORAL, JDA, MEDA, TCA, DomainStandardScaler, SubspaceAlignment
 from .instance import KLIEP, KMM, DomainClassifierWeights, TrAdaBoost
 from .modelfile import load_da_model, save_da_model
+from .premise import cluster_ami, cluster_premise
 from .scorers import (
     DeepEmbeddedValidation,
     ImportanceWeightedScorer,
@@ -35,7 +36,7 @@ __all__ = [
     "DomainStandardScaler", "ImportanceWeightedScorer", "JDA", "KLIEP", "KMM", "MEDA",
     "NeighborhoodConsistency", "ReverseValidation",
     "SoftNeighborhoodDensity", "SubspaceAlignment", "TCA", "TrAdaBoost", "adapt", "adapt_features",
-    "check_X_domain", "coral_distance", "distance_report", "get_method", "list_methods",
+    "check_X_domain", "cluster_ami", "cluster_premise", "coral_distance", "distance_report", "get_method", "list_methods",
     "load_da_model", "make_da_pipeline", "mmd", "pack", "predict_target", "proxy_a_distance",
     "save_da_model", "score_candidates", "source_target_split",
 ]

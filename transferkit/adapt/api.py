@@ -12,6 +12,7 @@ from ..errors import DataError
 from ._base import make_da_pipeline, pack
 from ._registry import get_method, list_methods
 from .distances import distance_report
+from .premise import cluster_premise
 from .scorers import get_scorer
 from .selection import DomainAwareSplit, score_candidates
 
@@ -37,7 +38,52 @@ def make_adapter(name, seed=0):
     return cls(**kw)
 
 
-def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="nc", estimator=None,
+def _candidates(candidates, est, seed, n):
+    """``{name: pipeline}`` for 'auto'; source-only first. Methods with an n x n kernel
+    (meda) are left out past their size limit."""
+    names = ["none"] + [c for c in candidates if c != "none"]
+    for c in names:
+        if c != "none" and c not in list_methods():
+            raise DataError(f"candidates: unknown method {c!r}")
+    adapters = {c: make_adapter(c, seed) for c in names}
+    return {c: make_da_pipeline(a, est) for c, a in adapters.items()
+            if n <= getattr(a, "max_samples", n)}
+
+
+def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
+    """'auto': the label-free choice among ``cands``; returns (name, model fitted on all
+    samples or None). Fills ``report`` with the scorer, the scores and the checks."""
+    used, reference = scorer, None
+    if scorer == "auto":  # nc where its cluster premise holds, else dev
+        reference = clone(cands["none"]).fit(X, y, sd)
+        src, tgt = sd > 0, sd < 0
+        premise = cluster_premise(X[src], y[src], X[tgt], reference.predict(X[tgt], sd[tgt]),
+                                  seed=seed)
+        used = "nc" if premise["holds"] else "dev"
+        report["nc_premise"] = premise
+    sc = get_scorer(used)
+    scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
+    best = max(scores, key=scores.get)
+    if scores[best] - scores["none"] <= margin:
+        best = "none"
+    why = "" if scorer != "auto" else (
+        ": its cluster premise holds" if used == "nc" else
+        f": nc's cluster premise fails, AMI source {premise['source_ami']:.3f} / target "
+        f"{premise['target_ami']:.3f} < {premise['threshold']}")
+    report.update(selection=f"label-free ({used}{why}), without target labels",
+                  scorer=used, scorer_requested=scorer, candidate_scores=scores)
+    if best == "none" or not confidence or not hasattr(sc, "win_probability"):
+        return best, None
+    fitted = clone(cands[best]).fit(X, y, sd)
+    if reference is None:
+        reference = clone(cands["none"]).fit(X, y, sd)
+    win = sc.win_probability(fitted, reference, X, sd)
+    report["win_probability_over_source_only"] = {"method": best, "value": win,
+                                                  "confidence": confidence}
+    return (best, fitted) if win >= confidence else ("none", None)
+
+
+def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="auto", estimator=None,
                    standardize=True, candidates=AUTO_METHODS, margin=0.0, confidence=0.9):
     """Fit a domain-adaptation pipeline on labelled source and unlabelled target features.
 
@@ -47,10 +93,12 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="nc", estimator=Non
     Xt : target features (n_t, d), no labels.
     method : 'auto', 'none' or a name from :func:`list_methods`.
     seed : int.
-    scorer : label-free scorer for 'auto': 'nc' (default: neighbourhood consistency; best on
-        the SURF and EfficientNet-feature benchmarks, tied with IWV on digits; on Amazon
-        reviews through MiniLM it picks MEDA and falls 5 points below source-only, where
-        'snd' is best: see docs/adapt.md), 'iwv', 'dev', 'snd' or 'rv'.
+    scorer : label-free scorer for 'auto'. 'auto' (default): 'nc' (neighbourhood
+        consistency; best on the SURF, EfficientNet-feature and digits benchmarks) when its
+        cluster premise holds on both domains (:func:`~transferkit.adapt.premise.cluster_premise`),
+        else 'dev'. On Amazon reviews through MiniLM the premise fails, and NC alone would pick
+        MEDA and fall 5 points below source-only (docs/adapt.md). Or one scorer, always:
+        'nc', 'iwv', 'dev', 'snd' or 'rv'.
     estimator : final classifier (default LogisticRegression).
     standardize : z-score features with statistics pooled over both domains first.
     candidates : methods compared by 'auto'; source-only ('none') is always added.
@@ -85,31 +133,8 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="nc", estimator=Non
               "target_labels_used": False}
     model = None
     if method == "auto":
-        names = ["none"] + [c for c in candidates if c != "none"]
-        for c in names:
-            if c != "none" and c not in list_methods():
-                raise DataError(f"candidates: unknown method {c!r}")
-        adapters = {c: make_adapter(c, seed) for c in names}
-        # methods with an n x n kernel (meda) are left out of 'auto' past their size limit
-        cands = {c: make_da_pipeline(a, est) for c, a in adapters.items()
-                 if len(X) <= getattr(a, "max_samples", len(X))}
-        sc = get_scorer(scorer)
-        scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
-        best = max(scores, key=scores.get)
-        if scores[best] - scores["none"] <= margin:
-            best = "none"
-        report.update(selection=f"label-free ({scorer}), without target labels",
-                      scorer=scorer, candidate_scores=scores)
-        if best != "none" and confidence and hasattr(sc, "win_probability"):
-            fitted = clone(cands[best]).fit(X, y, sd)
-            win = sc.win_probability(fitted, clone(cands["none"]).fit(X, y, sd), X, sd)
-            report["win_probability_over_source_only"] = {"method": best, "value": win,
-                                                          "confidence": confidence}
-            if win < confidence:
-                best = "none"
-            else:
-                model = fitted  # already fitted on all samples
-        chosen = best
+        cands = _candidates(candidates, est, seed, len(X))
+        chosen, model = _select(cands, X, y, sd, scorer, seed, margin, confidence, report)
     else:
         if method not in ("none", *list_methods()):
             get_method(method)  # raises the one-line unknown-method error

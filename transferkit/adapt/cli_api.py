@@ -138,7 +138,7 @@ def _run_shallow(job: AdaptJob) -> dict:
         raise DataError(f"{job.target.source or 'target'}: no usable target samples")
     ys = np.asarray(job.source.y)[ks]
     model, report = adapt_features(Xs, ys, Xt, method=job.method, seed=job.seed,
-                                   scorer=job.scorer or "nc")
+                                   scorer=job.scorer or "auto")
     return {"model": model, "report": report, "Xt": Xt, "target_index": kt,
             "skipped": sk_s + sk_t, "n_source": len(Xs)}
 
@@ -181,10 +181,10 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     ``source``/``target``: paths :func:`transferkit.data.load_data` reads (image folders,
     CSV/TSV with ``text_column``/``label_column``, ``.npz``/``.npy`` arrays) or Datasets; the
     target may be unlabelled (loose images, an ``.npz`` with only ``X``, a CSV without labels).
-    ``method``: ``'auto'`` (label-free selection with ``scorer``, default ``'nc'``; also
-    ``'iwv'``, ``'dev'``, ``'snd'``, ``'rv'``), ``'none'`` (source only) or a method name (see
-    :data:`RUNNERS`); deep methods choose their trade-off and epochs with ``scorer`` (default
-    ``'dev'``).
+    ``method``: ``'auto'`` (label-free selection with ``scorer``, default ``'auto'``: NC when
+    its cluster premise holds, else DEV; or always one of ``'nc'``, ``'iwv'``, ``'dev'``,
+    ``'snd'``, ``'rv'``), ``'none'`` (source only) or a method name (see :data:`RUNNERS`); deep
+    methods choose their trade-off and epochs with ``scorer`` (default and ``'auto'``: ``'dev'``).
     ``backbone``: a backbone name, or ``'none'`` to use array inputs as features.
     Target labels are never used for fitting; if present, the result's ``target_accuracy``
     reports them (and says so).
@@ -194,8 +194,8 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     _check_method(method)
     from .scorers import SCORERS
 
-    if scorer is not None and scorer not in SCORERS:
-        raise TransferkitError(f"scorer {scorer!r}: expected one of {', '.join(SCORERS)}")
+    if scorer is not None and scorer != "auto" and scorer not in SCORERS:
+        raise TransferkitError(f"scorer {scorer!r}: expected auto or one of {', '.join(SCORERS)}")
     if out is not None:
         from ..train.modelfile import check_out
 
