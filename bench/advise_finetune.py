@@ -203,7 +203,8 @@ def _advise(train, backbones, cache_dir) -> dict:
     return {"advice": {"backbone": adv.backbone, "strategy": adv.strategy, "k": adv.k,
                        "scenario": adv.scenario, "size": adv.size.label,
                        "similarity": adv.similarity.label,
-                       "similarity_value": round(float(adv.similarity.value), 4)},
+                       "similarity_value": round(float(adv.similarity.value), 4),
+                       "class_ami": adv.report.class_ami},
             "scores": {r.backbone: r.scores for r in adv.reports},
             "num_blocks": {r.backbone: r.num_blocks for r in adv.reports},
             "block_params": {r.backbone: r.block_params for r in adv.reports},
@@ -371,7 +372,9 @@ def markdown(res) -> str:
         head = (f"Advice: **{adv['backbone']} + {adv['strategy']}**"
                 + (f" (k={adv['k']})" if adv["k"] else "")
                 + f", scenario {adv['scenario']} ({adv['size']}, {adv['similarity']} "
-                f"{adv['similarity_value']})")
+                f"{adv['similarity_value']}"
+                + (f", class AMI {adv['class_ami']:.3f}" if adv.get("class_ami") is not None
+                   else "") + ")")
         if t.get("best_pair"):
             head += (f"; best measured {t['best_pair'][0]} + {t['best_pair'][1]} "
                      f"{100 * t['best_accuracy']:.1f}; **regret "

@@ -47,6 +47,38 @@ def test_choose_strategy_retrains_only_when_the_budget_covers_the_last_block():
     assert choose_strategy(True, True, 9, blocks, n_samples=120)["strategy"] == "full"
 
 
+def test_scenario_1_retrains_the_later_blocks_when_the_features_do_not_group_the_classes():
+    blocks = [1_000] * 4 + [100_000] * 4 + [400_000]
+    grouped = choose_strategy(False, True, 9, blocks, n_samples=120, class_ami=0.30)
+    assert grouped["strategy"] == "extract" and grouped["k"] is None
+    mixed = choose_strategy(False, True, 9, blocks, n_samples=120, class_ami=0.01)
+    assert (mixed["scenario"], mixed["strategy"], mixed["k"]) == (1, "partial", 4)
+    assert mixed["options"]["k"] == 4 and mixed["lr"] > 0
+    at = choose_strategy(False, True, 9, class_ami=advisor_mod.CLASS_AMI_THRESHOLD)
+    assert at["strategy"] == "extract"  # the threshold itself counts as grouped
+    # only scenario 1 changes: the other cells ignore the class AMI
+    assert choose_strategy(False, False, 9, blocks, n_samples=120,
+                           class_ami=0.0)["strategy"] == "extract"  # scenario 2, gate closed
+    assert choose_strategy(True, True, 9, class_ami=0.0)["strategy"] == "full"
+    assert choose_strategy(True, False, 9, class_ami=0.0)["strategy"] == "scratch"
+
+
+def test_advise_says_why_scenario_1_retrains(monkeypatch):
+    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+        rep = _fake_report(name, 0.5, False, True, blocks=[1_000] * 6)
+        rep.class_ami = -0.004
+        return rep
+
+    monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
+    ds = from_arrays(np.zeros((60, 8, 8), np.float32), np.arange(60) % 2)
+    adv = advise(ds, backbones="b")
+    assert (adv.scenario, adv.strategy, adv.k) == (1, "partial", 3)
+    assert "do not group" in adv.reason and "AMI -0.004 < 0.05" in adv.reason
+    assert "first 3 of 6 blocks stay frozen" in adv.reason
+    assert adv.summary()["class_ami"] == -0.004 and adv.retrain_gate is None
+    assert json.loads(json.dumps(adv.to_dict()))["backbones"][0]["class_ami"] == -0.004
+
+
 def test_stratified_subsample_keeps_every_class():
     y = np.array([0] * 1000 + [1] * 30 + [2] * 1)
     idx = stratified_subsample(y, 100, seed=0)
@@ -198,7 +230,10 @@ def test_advise_end_to_end_on_texts():
     assert any("no pretrained classifier" in n for n in rep.notes)
     assert np.isfinite(rep.scores["logme"])
     assert adv.similarity.method == "wordpiece_vocab_coverage" and adv.similarity.similar
-    assert adv.scenario == 1 and adv.strategy == "extract"
+    # each positive text has a negative twin on the same topic: the sentence embeddings
+    # cluster by topic, not by sentiment, so scenario 1 retrains the later half of the layers
+    assert rep.class_ami < advisor_mod.CLASS_AMI_THRESHOLD
+    assert adv.scenario == 1 and adv.strategy == "partial" and adv.k == rep.num_blocks // 2
 
 
 def test_cli_advise_json(tiny_images, shared_cache):

@@ -7,6 +7,8 @@ Size (small/large, :mod:`.size`) x similarity to the pretraining data (similar/d
 scenario size       similarity   strategy  what it does
 ======== ========== ============ ========= =====================================================
 1        small      similar      extract   frozen backbone as a feature extractor + a new head
+                                           (``partial`` when the frozen features do not group
+                                           the classes: :data:`CLASS_AMI_THRESHOLD`)
 2        small      dissimilar   partial   freeze the first k blocks, retrain the rest
                                            (``extract`` when the retrain budget has no block)
 3        large      dissimilar   scratch   the architecture only, random initialisation
@@ -48,6 +50,10 @@ DEFAULT_BACKBONES = {"image": ("efficientnet_lite0", "mobilenet_v2", "efficientn
 SELECTION_SCORE = "logme"
 SCORE_NAMES = ("logme", "leep", "nce", "hscore")
 TEXT_SAMPLES = 500  # texts tokenised for the vocabulary-coverage similarity
+#: scenario 1 keeps the backbone frozen only if k-means on its features (one cluster per
+#: class) shares at least this much information with the labels (adjusted mutual information;
+#: the same check as domain adaptation's cluster premise, transferkit.adapt.premise)
+CLASS_AMI_THRESHOLD = 0.05
 
 SCENARIOS = {
     (False, True): (1, "small dataset, similar to the pretraining data", "extract"),
@@ -80,6 +86,7 @@ class BackboneReport:
     seconds: float
     notes: list = field(default_factory=list)
     block_params: list = field(default_factory=list)
+    class_ami: float | None = None  # AMI of k-means clusters of the features with the labels
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if k not in ("similarity", "size")}
@@ -131,6 +138,7 @@ class Advice:
                 "similarity": self.similarity.label,
                 "similarity_value": round(float(self.similarity.value), 4),
                 "selection_score": self.selection_score, "retrain_gate": self.retrain_gate,
+                "class_ami": self.report.class_ami,
                 "scores": {r.backbone: r.scores for r in self.reports}, "reason": self.reason}
 
     @property
@@ -171,16 +179,21 @@ def stratified_subsample(y, max_samples: int | None, seed: int = 0) -> np.ndarra
 
 
 def choose_strategy(large: bool, similar: bool, num_blocks: int, blocks: list | None = None,
-                    n_samples: int | None = None) -> dict:
+                    n_samples: int | None = None, class_ami: float | None = None) -> dict:
     """The scenario and strategy settings for one cell of the article's 2x2 table.
 
     For ``partial``, ``k`` is half the blocks. When the block sizes ``blocks`` and
     ``n_samples`` are given and the retrain budget (:func:`.size.can_retrain`) does not cover
     even the last block, nothing is retrained: the strategy is ``extract`` (scenario 2 still).
+    In scenario 1, when ``class_ami`` (how much the frozen features' clusters say about the
+    labels) is below :data:`CLASS_AMI_THRESHOLD`, the later half of the blocks is retrained:
+    ``partial`` (scenario 1 still; the retrain budget is not applied, see docs/advise.md).
     """
     scenario, name, strategy = SCENARIOS[(bool(large), bool(similar))]
     k = None
-    if strategy == "partial":
+    if strategy == "extract" and not large and not features_group_classes(class_ami):
+        strategy, k = "partial", max(1, num_blocks // 2)
+    elif strategy == "partial":
         k = max(1, num_blocks // 2)
         if blocks and n_samples is not None and not can_retrain(list(blocks), int(n_samples)):
             strategy, k = "extract", None
@@ -189,6 +202,11 @@ def choose_strategy(large: bool, similar: bool, num_blocks: int, blocks: list | 
         options["k"] = k
     return {"scenario": scenario, "scenario_name": name, "strategy": strategy, "k": k,
             "lr": options.get("lr"), "epochs": options.get("epochs"), "options": options}
+
+
+def features_group_classes(class_ami: float | None) -> bool:
+    """Scenario 1's premise: the frozen features group the classes (True when not measured)."""
+    return class_ami is None or class_ami >= CLASS_AMI_THRESHOLD
 
 
 def retrain_gate(rep: BackboneReport) -> dict | None:
@@ -253,6 +271,13 @@ def reason_text(advice_fields: dict, rep: BackboneReport, reports: list, score: 
         sim_txt = (f"Its vocabulary keeps {sim.value:.0%} of the words whole (threshold "
                    f"{sim.threshold:.0%}), so the text looks {sim.label} to its pretraining text.")
     why = _WHY[strategy].format(k=advice_fields["k"], n=rep.num_blocks)
+    if advice_fields["scenario"] == 1 and strategy == "partial":
+        why = (f"the article keeps the backbone frozen here, but its features do not group "
+               f"these classes: k-means with one cluster per class shares almost nothing with "
+               f"the labels (AMI {rep.class_ami:.3f} < {CLASS_AMI_THRESHOLD}; the clusters follow "
+               f"something else, such as topic), so the first {advice_fields['k']} of "
+               f"{rep.num_blocks} blocks stay frozen and the later ones are retrained at a low "
+               "learning rate to bring the classes apart")
     gate = retrain_gate(rep) if advice_fields["scenario"] == 2 else None
     if gate:
         budget, last = gate["budget_params"], gate["last_block_params"]
@@ -308,11 +333,15 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress) -> Backbon
         similarity = text_similarity(model.tokenizer, [sub.inputs[i] for i in take])
     size = assess_size(counts, body_params(model))
     blocks = block_params(model)
+    from ..adapt.premise import cluster_ami
+
+    ami = round(cluster_ami(X, y, seed=seed), 4)
     return BackboneReport(
         backbone=name, modality=cfg.modality,
         scores={k: (None if v is None else float(v)) for k, v in scores.items()},
         similarity=similarity, size=size, n_scored=len(y), num_blocks=int(cfg.num_blocks),
         seconds=round(time.perf_counter() - t0, 3), notes=notes, block_params=blocks,
+        class_ami=ami,
     )
 
 
@@ -372,7 +401,7 @@ def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000,
     reports = [_score_backbone(b, ds, sub, counts, cache_dir, seed, progress) for b in backbones]
     best = _best(reports, select_by)
     choice = choose_strategy(best.size.large, best.similarity.similar, best.num_blocks,
-                             best.block_params, best.size.n_samples)
+                             best.block_params, best.size.n_samples, best.class_ami)
     smallest = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
     data_info = {"source": ds.source, "modality": ds.modality, "samples": int(counts.sum()),
                  "classes": int((counts > 0).sum()),
