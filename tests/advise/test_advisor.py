@@ -250,6 +250,12 @@ def test_cli_advise_json(tiny_images, shared_cache):
     assert d["scenario"] in (1, 2, 3, 4) and d["reason"]
     assert set(d["backbones"][0]["scores"]) == {"logme", "leep", "nce", "hscore"}
     assert d["size"]["rule"] and d["similarity"]["method"]
+    assert -1.0 <= d["backbones"][0]["class_ami"] <= 1.0
+    text = CliRunner().invoke(app, ["advise", str(tiny_images), "--backbones",
+                                    "efficientnet_lite0", "--cache-dir", str(shared_cache),
+                                    "--no-progress"])
+    assert text.exit_code == 0, text.output
+    assert "AMI" in text.output and "k-means clusters" in text.output and "…" not in text.output
 
 
 def test_fit_strategy_auto_follows_the_advice(tiny_images, shared_cache, tmp_path, monkeypatch):

@@ -23,9 +23,12 @@ def console(stderr: bool = False):
 
 
 def table(title: str | None, columns: list[str], rows: list[list]) -> None:
+    from rich import box
     from rich.table import Table
 
-    t = Table(title=title, show_lines=False)
+    # no vertical rules: the columns fit an 80-column terminal without truncated numbers
+    t = Table(title=title, show_lines=False, box=box.SIMPLE_HEAD, pad_edge=False,
+              collapse_padding=True)
     for i, c in enumerate(columns):
         t.add_column(c, no_wrap=(i == 0))
     for r in rows:

@@ -24,6 +24,7 @@ def advise(
     """Measure the data's size and similarity to the pretraining data, score each backbone
     (LogME, LEEP, NCE, H-score) and recommend the article's scenario, strategy and settings."""
     from ..advise import advise as advise_api
+    from ..advise.advisor import CLASS_AMI_THRESHOLD
     from ..data import load_data
 
     ds = load_data(data, text_column=text_column, label_column=label_column)
@@ -44,9 +45,13 @@ def advise(
     c.print(f"similarity: [bold]{sim.label}[/] - {sim.method} = {sim.value:.3f} "
             f"(threshold {sim.threshold}; {sig})")
     rows = [[r.backbone, *(_f(r.scores.get(k)) for k in ("logme", "leep", "nce", "hscore")),
-             f"{r.similarity.value:.3f}", r.size.label, f"{r.seconds:.1f}"] for r in adv.reports]
+             _f(r.class_ami), f"{r.similarity.value:.3f}", r.size.label, f"{r.seconds:.1f}"]
+            for r in adv.reports]
     table("transferability (higher is better)",
-          ["backbone", "LogME", "LEEP", "NCE", "H-score", "similarity", "size", "s"], rows)
+          ["backbone", "LogME", "LEEP", "NCE", "H-score", "AMI", "sim.", "size", "s"], rows)
+    c.print("[dim]AMI: k-means clusters of the features vs the labels (scenario 1 keeps the "
+            f"backbone frozen only from {CLASS_AMI_THRESHOLD}); sim.: similarity to the "
+            "pretraining data[/]")
     k = f", k={adv.k}" if adv.k is not None else ""
     lr = f", lr={adv.lr:g}" if adv.lr is not None else ""
     ep = f", epochs={adv.epochs}" if adv.epochs is not None else ""
@@ -59,7 +64,7 @@ def advise(
 
 
 def _f(v) -> str:
-    return "n/a" if v is None else f"{v:.4g}"
+    return "n/a" if v is None else f"{v:.3g}"
 
 
 def register(app: typer.Typer) -> None:
