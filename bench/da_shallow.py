@@ -56,6 +56,7 @@ from transferkit.adapt import (  # noqa: E402
     pack,
     score_candidates,
 )
+from transferkit.adapt.api import FALLBACK_SCORER  # noqa: E402
 from transferkit.adapt.feature import SelectiveMEDA  # noqa: E402
 from transferkit.adapt.premise import cluster_premise  # noqa: E402
 
@@ -213,15 +214,21 @@ def select(X, y, sd, yt, accs, seed):
         out["nc_checked"] = {"pick": pick, "acc": accs[pick], "win_probability": win}
     else:
         out["nc_checked"] = {"pick": "none", "acc": accs["none"]}
-    # what `adapt_features(method='auto')` does by default (scorer 'auto'): the checked nc
-    # where its cluster premise holds on both domains, else dev (source-only unless it wins)
     src, tgt = sd > 0, sd < 0
     out["premise"] = cluster_premise(X[src], y[src], X[tgt], ref.predict(X[tgt], sd[tgt]),
                                      seed=seed)
-    auto = out["nc_checked"]["pick"] if out["premise"]["holds"] else out["dev"]["safe_pick"]
-    out["auto"] = {"pick": auto, "acc": accs[auto],
-                   "scorer": "nc" if out["premise"]["holds"] else "dev"}
+    out["auto"] = auto_pick(out)
     return out
+
+
+def auto_pick(sel):
+    """What `adapt_features(method='auto')` does by default (scorer 'auto'), from one pair's
+    selection record: the checked nc where its cluster premise holds on both domains, else
+    the fallback scorer's pick (source-only unless it scores higher)."""
+    holds = sel["premise"]["holds"]
+    pick = sel["nc_checked"]["pick"] if holds else sel[FALLBACK_SCORER]["safe_pick"]
+    return {"pick": pick, "acc": sel["target_acc"][pick],
+            "scorer": "nc" if holds else FALLBACK_SCORER}
 
 
 def hp_select(X, y, sd, yt, seed):
@@ -273,6 +280,9 @@ def main(argv=None):
                     help="also choose each HP_GRIDS method's setting label-free vs by oracle")
     ap.add_argument("--max-pairs", type=int, default=0)
     ap.add_argument("--pairs-with", help="only the pairs that have this domain (source or target)")
+    ap.add_argument("--rewrite", action="store_true",
+                    help="fit nothing: recompute each pair's auto pick from its saved "
+                         "selection record and rewrite the results file's tables")
     ap.add_argument("--select-only", action="store_true",
                     help="re-run only the model selection and replace it in the existing "
                          "results file (its method rows are kept; candidates' accuracies "
@@ -282,6 +292,8 @@ def main(argv=None):
                     help="re-measure only --methods and replace their rows in the existing "
                          "results file (its selection part is kept as measured)")
     args = ap.parse_args(argv)
+    if args.rewrite:
+        return rewrite(args)
     if args.merge:
         args.no_select, args.hp_select = True, False
     if args.select_only:
@@ -343,6 +355,21 @@ def main(argv=None):
                        [{"methods": args.methods, "seconds": round(total, 1)}])
         total = old["meta"]["total_seconds"]
     write(stem, args, methods, peers, pairs, total)
+
+
+def rewrite(args):
+    """--rewrite: the tables again from the saved file, with auto re-derived per pair."""
+    stem = args.name or ("da_features" if args.features else
+                         "da_shallow" if args.dataset == "surf" else "da_digits")
+    old = json.loads((RESULTS / f"{stem}.json").read_text())
+    for entry in old["pairs"].values():
+        if "premise" in entry.get("selection", {}):
+            entry["selection"]["auto"] = auto_pick(entry["selection"])
+    peers = [p for p in ("skada", "adapt") if any(
+        r.get(f"{p}_lr") for e in old["pairs"].values() for r in e["results"].values())]
+    args.merged, args.prep = old["meta"].get("merged", []), old["meta"]["prep"]
+    args.features = old["meta"]["dataset"] if args.features else None
+    write(stem, args, list(old["summary"]), peers, old["pairs"], old["meta"]["total_seconds"])
 
 
 def summarize(methods, peers, pairs):
@@ -456,9 +483,10 @@ def write(stem, args, methods, peers, pairs, total):
         lines.append("| nc, keep source-only unless the pick wins >= 90% of target bootstraps "
                      f"| no | {fmt(sel['nc_checked'])} | {sel['nc_checked_below_source_only']} |")
         if "auto" in sel:
-            lines.append("| **auto**: the row above where nc's cluster premise holds, else dev, "
-                         "keeping source-only unless it scores higher (`--method auto`'s "
-                         f"default) | no | {fmt(sel['auto'])} | {sel['auto_below_source_only']} |")
+            lines.append("| **auto**: the row above where nc's cluster premise holds, else "
+                         f"{FALLBACK_SCORER}, keeping source-only unless it scores higher "
+                         f"(`--method auto`'s default) | no | {fmt(sel['auto'])} | "
+                         f"{sel['auto_below_source_only']} |")
         lines.append(f"| oracle per pair | yes | {fmt(sel['oracle'])} | 0 |")
         o = sel["oracle_single_method"]
         lines.append(f"| best single method ({o['method']}) | yes | {fmt(o['acc'])} |")

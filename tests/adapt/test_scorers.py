@@ -46,7 +46,9 @@ def _covariate_shift(seed=0):
 
 @pytest.mark.parametrize("scorer", [ImportanceWeightedScorer(),
                                     ImportanceWeightedScorer(metric="log_loss"),
-                                    DeepEmbeddedValidation()], ids=["iwv", "iwv_ll", "dev"])
+                                    DeepEmbeddedValidation(),
+                                    DeepEmbeddedValidation(space="input")],
+                         ids=["iwv", "iwv_ll", "dev", "dev_input"])
 def test_weighted_scorers_prefer_model_right_on_target_region(scorer):
     X, y, sd = _covariate_shift()
     good, bad = Fixed(+1), Fixed(-1)
@@ -56,6 +58,30 @@ def test_weighted_scorers_prefer_model_right_on_target_region(scorer):
     assert scorer(good, X, y, sd) > scorer(bad, X, y, sd)
     # sample_domain inferred from the -1 labels gives the same score
     assert scorer(good, X, y) == pytest.approx(scorer(good, X, y, sd))
+
+
+class Hider(Fixed):
+    """The same predictions as Fixed(-1), and a transform that makes the domains identical."""
+
+    def __init__(self):
+        super().__init__(-1)
+
+    def transform(self, X, sample_domain=None):
+        return np.zeros((len(X), 2)) + np.random.default_rng(0).normal(size=(len(X), 2))
+
+
+def test_dev_input_space_does_not_reward_hiding_the_shift():
+    """DEV's paper form fits the density ratio on each model's own features: a model whose
+    features hide the shift gets flat weights and looks better than the same predictions
+    without that transform. In the input space both get the same weights, the same score."""
+    X, y, sd = _covariate_shift()
+    plain, hider = Fixed(-1), Hider()
+    assert DeepEmbeddedValidation()(hider, X, y, sd) > DeepEmbeddedValidation()(plain, X, y, sd)
+    fair = DeepEmbeddedValidation(space="input")
+    assert fair(hider, X, y, sd) == pytest.approx(fair(plain, X, y, sd))
+    assert fair(Fixed(+1), X, y, sd) > fair(hider, X, y, sd)
+    with pytest.raises(ValueError, match="space="):
+        DeepEmbeddedValidation(space="latent")(plain, X, y, sd)
 
 
 class Probs:

@@ -18,6 +18,10 @@ from .selection import DomainAwareSplit, score_candidates
 
 # candidates tried by method='auto' (source-only is always one of them)
 AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier")
+#: scorer='auto' uses NC where its cluster premise holds, else this one: SND compares the
+#: target predictions among themselves, in the classifier's output space, so it does not rest
+#: on the input-space neighbourhoods whose failure the premise check detects (docs/adapt.md)
+FALLBACK_SCORER = "snd"
 
 
 def _estimator(seed, C=1.0):
@@ -54,12 +58,12 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
     """'auto': the label-free choice among ``cands``; returns (name, model fitted on all
     samples or None). Fills ``report`` with the scorer, the scores and the checks."""
     used, reference = scorer, None
-    if scorer == "auto":  # nc where its cluster premise holds, else dev
+    if scorer == "auto":  # nc where its cluster premise holds, else the fallback
         reference = clone(cands["none"]).fit(X, y, sd)
         src, tgt = sd > 0, sd < 0
         premise = cluster_premise(X[src], y[src], X[tgt], reference.predict(X[tgt], sd[tgt]),
                                   seed=seed)
-        used = "nc" if premise["holds"] else "dev"
+        used = "nc" if premise["holds"] else FALLBACK_SCORER
         report["nc_premise"] = premise
     sc = get_scorer(used)
     scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
@@ -96,9 +100,9 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="auto", estimator=N
     scorer : label-free scorer for 'auto'. 'auto' (default): 'nc' (neighbourhood
         consistency; best on the SURF, EfficientNet-feature and digits benchmarks) when its
         cluster premise holds on both domains (:func:`~transferkit.adapt.premise.cluster_premise`),
-        else 'dev'. On Amazon reviews through MiniLM the premise fails, and NC alone would pick
-        MEDA and fall 5 points below source-only (docs/adapt.md). Or one scorer, always:
-        'nc', 'iwv', 'dev', 'snd' or 'rv'.
+        else :data:`FALLBACK_SCORER` ('snd'). On Amazon reviews through MiniLM the premise
+        fails, and NC alone picks MEDA and falls below source-only (docs/adapt.md). Or one
+        scorer, always: 'nc', 'iwv', 'dev', 'snd' or 'rv'.
     estimator : final classifier (default LogisticRegression).
     standardize : z-score features with statistics pooled over both domains first.
     candidates : methods compared by 'auto'; source-only ('none') is always added.

@@ -182,7 +182,7 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     CSV/TSV with ``text_column``/``label_column``, ``.npz``/``.npy`` arrays) or Datasets; the
     target may be unlabelled (loose images, an ``.npz`` with only ``X``, a CSV without labels).
     ``method``: ``'auto'`` (label-free selection with ``scorer``, default ``'auto'``: NC when
-    its cluster premise holds, else DEV; or always one of ``'nc'``, ``'iwv'``, ``'dev'``,
+    its cluster premise holds, else SND; or always one of ``'nc'``, ``'iwv'``, ``'dev'``,
     ``'snd'``, ``'rv'``), ``'none'`` (source only) or a method name (see :data:`RUNNERS`); deep
     methods choose their trade-off and epochs with ``scorer`` (default and ``'auto'``: ``'dev'``).
     ``backbone``: a backbone name, or ``'none'`` to use array inputs as features.

@@ -118,20 +118,30 @@ class ImportanceWeightedScorer(_DomainScorer):
 
 
 class DeepEmbeddedValidation(_DomainScorer):
-    """DEV: weighted source log-loss in the adapted feature space, variance-reduced.
+    """DEV: weighted source log-loss, variance-reduced by a control variate.
 
-    The density ratio is estimated by a cross-fitted logistic domain classifier on the
-    estimator's features (``estimator.transform``, or X). Returns ``-risk``.
+    The density ratio is estimated by a cross-fitted logistic domain classifier. With
+    ``space='features'`` (the paper's form) it is fitted on each estimator's own features
+    (``estimator.transform``, or X); with ``space='input'`` on the input X, so every candidate
+    of a selection is weighed by the same ratio. The paper's form favours any method that
+    makes the domains hard to tell apart: its weights flatten and its risk drops, whether or
+    not its predictions improve (CORAL on Amazon reviews, docs/adapt.md). Returns ``-risk``.
     """
 
-    def __init__(self, C=1.0, seed=0):
+    def __init__(self, C=1.0, seed=0, space="features"):
         self.C = C
         self.seed = seed
+        self.space = space
 
     def _score(self, estimator, X, y, sd, src):
         tgt = sd < 0
-        Zs = _features(estimator, X[src], sd[src])
-        Zt = _features(estimator, X[tgt], sd[tgt])
+        if self.space == "input":
+            Zs, Zt = X[src], X[tgt]
+        elif self.space == "features":
+            Zs = _features(estimator, X[src], sd[src])
+            Zt = _features(estimator, X[tgt], sd[tgt])
+        else:
+            raise ValueError(f"space={self.space!r}: expected 'features' or 'input'")
         w = domain_odds(Zs, Zt, self.C, self.seed)
         P = _proba(estimator, X[src], sd[src])
         idx = np.searchsorted(estimator.classes_, y[src])

@@ -1,0 +1,158 @@
+"""`--method auto` as the product runs it, per pair, with every label-free scorer side by side.
+
+``bench.da_shallow`` measures selection on its own protocol (the peers' preprocessing and the
+benchmark's method settings). This suite runs the path ``transferkit adapt --method auto``
+takes: raw features, z-scored with statistics pooled over both domains, the candidates of
+:data:`transferkit.adapt.api.AUTO_METHODS` with their default settings, 3-fold
+``DomainAwareSplit``. Per pair it records each candidate's target accuracy (fitted on all
+samples; target labels used only for this), every scorer's scores (one set of fits for all),
+NC's cluster premise and the pick of each rule, including the product's default ('auto').
+
+    python -m bench.da_auto --features DIR [--pairs-with DOMAIN] --name STEM
+
+Writes ``bench/results/<STEM>.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from bench import da_data  # noqa: E402
+from bench._results import RESULTS  # noqa: E402
+from transferkit.adapt import pack, score_candidates  # noqa: E402
+from transferkit.adapt.api import (  # noqa: E402
+    AUTO_METHODS,
+    FALLBACK_SCORER,
+    _candidates,
+    _estimator,
+)
+from transferkit.adapt.premise import cluster_premise  # noqa: E402
+from transferkit.adapt.scorers import (  # noqa: E402
+    DeepEmbeddedValidation,
+    ImportanceWeightedScorer,
+    NeighborhoodConsistency,
+    SoftNeighborhoodDensity,
+)
+from transferkit.adapt.selection import DomainAwareSplit  # noqa: E402
+
+SCORERS = {"nc": NeighborhoodConsistency(), "dev": DeepEmbeddedValidation(),
+           "dev_input": DeepEmbeddedValidation(space="input"),
+           "snd": SoftNeighborhoodDensity(), "iwv": ImportanceWeightedScorer()}
+#: the rules compared: name -> (scorer where the premise holds, scorer where it fails)
+RULES = {"nc": ("nc", "nc"), "dev": ("dev", "dev"), "dev_input": ("dev_input", "dev_input"),
+         "snd": ("snd", "snd"), "iwv": ("iwv", "iwv"),
+         "nc, else dev": ("nc", "dev"), "nc, else dev_input": ("nc", "dev_input"),
+         f"auto (nc, else {FALLBACK_SCORER})": ("nc", FALLBACK_SCORER)}
+AUTO = f"auto (nc, else {FALLBACK_SCORER})"
+
+
+def pairs(folder, pairs_with=None):
+    doms = da_data.feature_domains(folder)
+    for s in doms:
+        for t in doms:
+            if s != t and (pairs_with is None or pairs_with in (s, t)):
+                yield f"{s}->{t}", *doms[s], *doms[t]
+
+
+def run_pair(Xs, ys, Xt, yt, seed=0):
+    """One pair the product's way: pooled z-score, default candidates, every scorer."""
+    scaler = StandardScaler().fit(np.vstack([Xs, Xt]))
+    Xs, Xt = scaler.transform(Xs), scaler.transform(Xt)
+    X, y, sd = pack(Xs, Xt, ys)
+    cands = _candidates(AUTO_METHODS, _estimator(seed), seed, len(X))
+    acc, fitted = {}, {}
+    for name, est in cands.items():
+        fitted[name] = clone(est).fit(X, y, sd)
+        acc[name] = float(np.mean(fitted[name].predict(X[sd < 0], sd[sd < 0]) == yt))
+    scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
+    premise = cluster_premise(Xs, ys, Xt, fitted["none"].predict(X[sd < 0], sd[sd < 0]),
+                              seed=seed)
+    picks = {}
+    for rule, (ok, fail) in RULES.items():
+        sc = scores[ok if premise["holds"] else fail]
+        best = max(sc, key=sc.get)
+        best = best if sc[best] > sc["none"] else "none"
+        if best != "none" and (ok if premise["holds"] else fail) == "nc":  # the 90% check
+            win = SCORERS["nc"].win_probability(fitted[best], fitted["none"], X, sd)
+            best = best if win >= 0.9 else "none"
+        picks[rule] = best
+    return {"target_acc": acc, "scores": scores, "premise": premise, "picks": picks}
+
+
+def summarize(res):
+    out = {}
+    rows = list(res.values())
+    for rule in RULES:
+        accs = [r["target_acc"][r["picks"][rule]] for r in rows]
+        out[rule] = {"acc": float(np.mean(accs)),
+                     "below_source_only": int(sum(a < r["target_acc"]["none"] - 1e-12
+                                                  for a, r in zip(accs, rows, strict=True)))}
+    out["none"] = {"acc": float(np.mean([r["target_acc"]["none"] for r in rows]))}
+    out["oracle"] = {"acc": float(np.mean([max(r["target_acc"].values()) for r in rows]))}
+    out["premise_holds"] = int(sum(r["premise"]["holds"] for r in rows))
+    return out
+
+
+def write(stem, folder, res, seconds):
+    summ = summarize(res)
+    data = {"meta": {"features": str(folder), "seconds": round(seconds, 1),
+                     "candidates": list(AUTO_METHODS), "prep": "pooled z-score (product)"},
+            "summary": summ, "pairs": res}
+    tmp = RESULTS / f".{stem}.json.tmp"
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(RESULTS / f"{stem}.json")
+    n = len(res)
+    lines = [f"# {stem}: `--method auto` the product's way ({n} pairs, mean target accuracy %)",
+             "", f"Features `{folder}`; pooled z-score, default candidates "
+             f"({', '.join(AUTO_METHODS)}), 3-fold DomainAwareSplit; {seconds:.0f} s. NC's "
+             f"cluster premise holds on {summ['premise_holds']} of {n} pairs. Target labels are "
+             "used only to score.", "",
+             "| rule (label-free unless stated) | mean acc | pairs below source-only |",
+             "|---|---|---|"]
+    for rule in RULES:
+        r = summ[rule]
+        lines.append(f"| {rule} | {100 * r['acc']:.1f} | {r['below_source_only']} |")
+    lines += [f"| source-only | {100 * summ['none']['acc']:.1f} | |",
+              f"| oracle per pair (target labels) | {100 * summ['oracle']['acc']:.1f} | 0 |", "",
+              "Per pair: source-only, oracle, and each rule's pick (accuracy %):", "",
+              "| pair | none | oracle | " + " | ".join(RULES) + " |",
+              "|---|---|---|" + "---|" * len(RULES)]
+    for p, r in res.items():
+        a = r["target_acc"]
+        cells = [f"{r['picks'][k]} {100 * a[r['picks'][k]]:.1f}" for k in RULES]
+        lines.append(f"| {p} | {100 * a['none']:.1f} | {100 * max(a.values()):.1f} | "
+                     + " | ".join(cells) + " |")
+    tmp = RESULTS / f".{stem}.md.tmp"
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(RESULTS / f"{stem}.md")
+    print("\n".join(lines[:len(RULES) + 9]))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--features", required=True, help="folder of <domain>.npz (X, y) files")
+    ap.add_argument("--pairs-with", help="only the pairs that have this domain")
+    ap.add_argument("--name", required=True, help="result file stem")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    t0, res = time.perf_counter(), {}
+    for name, Xs, ys, Xt, yt in pairs(args.features, args.pairs_with):
+        res[name] = run_pair(Xs, ys, Xt, yt, args.seed)
+        print(name, res[name]["picks"][AUTO],
+              {k: round(v, 3) for k, v in res[name]["target_acc"].items()}, flush=True)
+    write(args.name, args.features, res, time.perf_counter() - t0)
+
+
+if __name__ == "__main__":
+    main()
