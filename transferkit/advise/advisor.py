@@ -191,7 +191,7 @@ def choose_strategy(large: bool, similar: bool, num_blocks: int, blocks: list | 
     """
     scenario, name, strategy = SCENARIOS[(bool(large), bool(similar))]
     k = None
-    if strategy == "extract" and not large and not features_group_classes(class_ami):
+    if strategy == "extract" and not features_group_classes(class_ami):  # scenario 1
         strategy, k = "partial", max(1, num_blocks // 2)
     elif strategy == "partial":
         k = max(1, num_blocks // 2)
@@ -304,6 +304,7 @@ def reason_text(advice_fields: dict, rep: BackboneReport, reports: list, score: 
 
 # ---------------------------------------------------------------------------------------------
 def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress) -> BackboneReport:
+    from ..adapt.premise import cluster_ami  # (transferkit.adapt is imported only when used)
     from ..features import extract_features
     from ..zoo import create_backbone, get_config
 
@@ -333,8 +334,6 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress) -> Backbon
         similarity = text_similarity(model.tokenizer, [sub.inputs[i] for i in take])
     size = assess_size(counts, body_params(model))
     blocks = block_params(model)
-    from ..adapt.premise import cluster_ami
-
     ami = round(cluster_ami(X, y, seed=seed), 4)
     return BackboneReport(
         backbone=name, modality=cfg.modality,
