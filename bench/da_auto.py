@@ -44,7 +44,7 @@ from transferkit.adapt.scorers import (  # noqa: E402
     NeighborhoodConsistency,
     SoftNeighborhoodDensity,
 )
-from transferkit.adapt.selection import DomainAwareSplit  # noqa: E402
+from transferkit.adapt.selection import DomainAwareSplit, best_or_source_only  # noqa: E402
 
 SCORERS = {"nc": NeighborhoodConsistency(), "dev": DeepEmbeddedValidation(),
            "dev_input": DeepEmbeddedValidation(space="input"),
@@ -55,14 +55,6 @@ RULES = {"nc": ("nc", "nc"), "dev": ("dev", "dev"), "dev_input": ("dev_input", "
          "nc, else dev": ("nc", "dev"), "nc, else dev_input": ("nc", "dev_input"),
          f"auto (nc, else {FALLBACK_SCORER})": ("nc", FALLBACK_SCORER)}
 AUTO = f"auto (nc, else {FALLBACK_SCORER})"
-
-
-def pairs(folder, pairs_with=None):
-    doms = da_data.feature_domains(folder)
-    for s in doms:
-        for t in doms:
-            if s != t and (pairs_with is None or pairs_with in (s, t)):
-                yield f"{s}->{t}", *doms[s], *doms[t]
 
 
 def run_pair(Xs, ys, Xt, yt, seed=0):
@@ -80,9 +72,7 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
                               seed=seed)
     picks = {}
     for rule, (ok, fail) in RULES.items():
-        sc = scores[ok if premise["holds"] else fail]
-        best = max(sc, key=sc.get)
-        best = best if sc[best] > sc["none"] else "none"
+        best = best_or_source_only(scores[ok if premise["holds"] else fail])
         if best != "none" and (ok if premise["holds"] else fail) == "nc":  # the 90% check
             win = SCORERS["nc"].win_probability(fitted[best], fitted["none"], X, sd)
             best = best if win >= 0.9 else "none"
@@ -147,7 +137,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     t0, res = time.perf_counter(), {}
-    for name, Xs, ys, Xt, yt in pairs(args.features, args.pairs_with):
+    for name, Xs, ys, Xt, yt in da_data.feature_pairs(args.features, "none", args.pairs_with):
         res[name] = run_pair(Xs, ys, Xt, yt, args.seed)
         print(name, res[name]["picks"][AUTO],
               {k: round(v, 3) for k, v in res[name]["target_acc"].items()}, flush=True)

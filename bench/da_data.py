@@ -60,3 +60,22 @@ def feature_domains(directory):
         with np.load(p, allow_pickle=False) as z:
             out[p.stem] = (z["X"].astype(np.float64), z["y"].astype(int))
     return out
+
+
+def feature_pairs(directory, prep="none", pairs_with=None):
+    """Every ordered pair ``(name, Xs, ys, Xt, yt)`` of ``<domain>.npz`` files. ``prep``:
+    'none', 'zscore' (each domain on its own) or 'standard' (statistics pooled over the
+    pair); ``pairs_with``: only the pairs with that domain on one side."""
+    doms = feature_domains(directory)
+    for s in doms:
+        for t in doms:
+            if s == t or (pairs_with is not None and pairs_with not in (s, t)):
+                continue
+            (Xs, ys), (Xt, yt) = doms[s], doms[t]
+            if prep == "zscore":
+                Xs, Xt = zscore(Xs), zscore(Xt)
+            elif prep == "standard":
+                m, sd = np.vstack([Xs, Xt]).mean(0), np.vstack([Xs, Xt]).std(0)
+                sd = np.where(sd > 0, sd, 1.0)
+                Xs, Xt = (Xs - m) / sd, (Xt - m) / sd
+            yield f"{s}->{t}", Xs, ys, Xt, yt

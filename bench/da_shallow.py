@@ -59,6 +59,7 @@ from transferkit.adapt import (  # noqa: E402
 from transferkit.adapt.api import FALLBACK_SCORER  # noqa: E402
 from transferkit.adapt.feature import SelectiveMEDA  # noqa: E402
 from transferkit.adapt.premise import cluster_premise  # noqa: E402
+from transferkit.adapt.selection import best_or_source_only  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -112,19 +113,7 @@ SCORERS = {"dev": DeepEmbeddedValidation(), "iwv": ImportanceWeightedScorer(),
 def load_pairs(args):
     """Yield (pair name, Xs, ys, Xt, yt) under the dataset's protocol."""
     if args.features:
-        doms = da_data.feature_domains(args.features)
-        for s in doms:
-            for t in doms:
-                if s == t:
-                    continue
-                (Xs, ys), (Xt, yt) = doms[s], doms[t]
-                if args.prep == "zscore":
-                    Xs, Xt = da_data.zscore(Xs), da_data.zscore(Xt)
-                elif args.prep == "standard":
-                    m, sd = np.vstack([Xs, Xt]).mean(0), np.vstack([Xs, Xt]).std(0)
-                    sd = np.where(sd > 0, sd, 1.0)
-                    Xs, Xt = (Xs - m) / sd, (Xt - m) / sd
-                yield f"{s}->{t}", Xs, ys, Xt, yt
+        yield from da_data.feature_pairs(args.features, args.prep)
     elif args.dataset == "surf":
         cache = {d: da_data.surf_classic(d) for d in da_data.SURF_DOMAINS}
         for s, t in da_data.surf_pairs():
@@ -203,7 +192,7 @@ def select(X, y, sd, yt, accs, seed):
     scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
     out = {"scores": scores, "target_acc": accs, **picks(scores, accs)}
     for k, sc in scores.items():
-        safe = out[k]["pick"] if sc[out[k]["pick"]] > sc["none"] else "none"
+        safe = best_or_source_only(sc)
         out[k].update(safe_pick=safe, safe_acc=accs[safe])
     # nc, then keep source-only unless the pick beats it in >= 90% of target bootstraps
     ref = clone(cands["none"]).fit(X, y, sd)
@@ -300,8 +289,7 @@ def main(argv=None):
         args.methods, args.peers, args.no_select = "", "", False
     methods = [m for m in args.methods.split(",") if m]
     peers = [p for p in args.peers.split(",") if p]
-    stem = args.name or ("da_features" if args.features else
-                         "da_shallow" if args.dataset == "surf" else "da_digits")
+    stem = _stem(args)
     pairs = {}
     t_start = time.perf_counter()
     todo = (p for p in load_pairs(args)
@@ -337,8 +325,7 @@ def main(argv=None):
         for pair, entry in pairs.items():
             old["pairs"][pair]["selection"] = entry["selection"]
         pairs, methods = old["pairs"], list(old["summary"])
-        peers = [p for p in ("skada", "adapt") if any(
-            r.get(f"{p}_lr") for e in pairs.values() for r in e["results"].values())]
+        peers = _peers_in(pairs)
         args.merged = (old["meta"].get("merged", []) +
                        [{"methods": "(selection only)", "seconds": round(total, 1)}])
         total = old["meta"]["total_seconds"]
@@ -349,24 +336,32 @@ def main(argv=None):
         pairs = old["pairs"]
         methods = [*old["summary"], *[m for m in methods if m not in old["summary"]]]
         # the peers the file already holds stay in its tables (a merge with fewer --peers)
-        peers = [p for p in ("skada", "adapt") if p in peers or any(
-            r.get(f"{p}_lr") for e in pairs.values() for r in e["results"].values())]
+        peers = _peers_in(pairs, also=peers)
         args.merged = (old["meta"].get("merged", []) +
                        [{"methods": args.methods, "seconds": round(total, 1)}])
         total = old["meta"]["total_seconds"]
     write(stem, args, methods, peers, pairs, total)
 
 
+def _stem(args):
+    return args.name or ("da_features" if args.features else
+                         "da_shallow" if args.dataset == "surf" else "da_digits")
+
+
+def _peers_in(pairs, also=()):
+    """The peers with results in ``pairs`` (a results file's), plus ``also``."""
+    return [p for p in ("skada", "adapt") if p in also or any(
+        r.get(f"{p}_lr") for e in pairs.values() for r in e["results"].values())]
+
+
 def rewrite(args):
     """--rewrite: the tables again from the saved file, with auto re-derived per pair."""
-    stem = args.name or ("da_features" if args.features else
-                         "da_shallow" if args.dataset == "surf" else "da_digits")
+    stem = _stem(args)
     old = json.loads((RESULTS / f"{stem}.json").read_text())
     for entry in old["pairs"].values():
         if "premise" in entry.get("selection", {}):
             entry["selection"]["auto"] = auto_pick(entry["selection"])
-    peers = [p for p in ("skada", "adapt") if any(
-        r.get(f"{p}_lr") for e in old["pairs"].values() for r in e["results"].values())]
+    peers = _peers_in(old["pairs"])
     args.merged, args.prep = old["meta"].get("merged", []), old["meta"]["prep"]
     args.features = old["meta"]["dataset"] if args.features else None
     write(stem, args, list(old["summary"]), peers, old["pairs"], old["meta"]["total_seconds"])

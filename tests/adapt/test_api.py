@@ -61,3 +61,12 @@ def test_reweighting_report_and_errors():
     with pytest.raises(TransferkitError, match="same number of columns"):
         adapt_features(Xs, ys, Xt[:, :2])
     assert {"coral", "sa", "tca", "jda", "bda", "kmm", "kliep"} <= set(list_methods())
+
+
+def test_best_or_source_only_keeps_source_only_unless_beaten_by_the_margin():
+    from transferkit.adapt.selection import best_or_source_only
+
+    assert best_or_source_only({"none": 0.5, "a": 0.7, "b": 0.6}) == "a"
+    assert best_or_source_only({"none": 0.5, "a": 0.5}) == "none"  # a tie keeps source-only
+    assert best_or_source_only({"none": 0.5, "a": 0.7}, margin=0.2) == "none"
+    assert best_or_source_only({"none": 0.9, "a": 0.7}) == "none"

@@ -14,7 +14,7 @@ from ._registry import get_method, list_methods
 from .distances import distance_report
 from .premise import cluster_premise
 from .scorers import get_scorer
-from .selection import DomainAwareSplit, score_candidates
+from .selection import DomainAwareSplit, best_or_source_only, score_candidates
 
 # candidates tried by method='auto' (source-only is always one of them)
 AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier")
@@ -67,9 +67,7 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
         report["nc_premise"] = premise
     sc = get_scorer(used)
     scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
-    best = max(scores, key=scores.get)
-    if scores[best] - scores["none"] <= margin:
-        best = "none"
+    best = best_or_source_only(scores, margin)
     why = "" if scorer != "auto" else (
         ": its cluster premise holds" if used == "nc" else
         f": nc's cluster premise fails, AMI source {premise['source_ami']:.3f} / target "

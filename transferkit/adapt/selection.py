@@ -55,3 +55,10 @@ def score_candidates(candidates, X, y, sample_domain, scorer, cv=None):
         for k in scorers:
             out[k][name] = float(np.mean(vals[k]))
     return out["score"] if single else out
+
+
+def best_or_source_only(scores, margin=0.0):
+    """The candidate with the highest score, or ``'none'`` (source-only) unless it beats
+    source-only's score by more than ``margin``."""
+    best = max(scores, key=scores.get)
+    return best if scores[best] - scores["none"] > margin else "none"
