@@ -4,6 +4,8 @@ Each seed's file already holds its own per-task regret and tau; this reads them,
 they share every other setting, and reports the spread over seeds: per task the advice and
 regret of each seed, and per seed and over seeds the mean regret, the strategy matches and the
 pooled tau of each score (image tasks; text tasks have one backbone, so tau is undefined).
+It also measures the measurement: the test-retest tau between the runs, the ceiling it puts on
+any score's tau, and each score's tau against the accuracy averaged over the runs.
 
 Run:  .venv/bin/python -m bench.advise_seeds advise_finetune_e8 advise_finetune_e8_s1 ...
 Writes bench/results/<--out-stem>.{json,md} (default advise_finetune_seeds).
@@ -90,7 +92,29 @@ def pool(runs) -> dict:
     return {"seeds": seeds, "config": {k: runs[0]["config"].get(k) for k in RESUME_KEYS
                                        if k != "seed"},
             "tasks": tasks, "per_seed": per_seed, "over_seeds": over,
-            "retest_tau": retest_tau(runs, common)}
+            "retest_tau": retest_tau(runs, common),
+            "tau_vs_mean_of_runs": tau_vs_mean_of_runs(runs, common)}
+
+
+def _backbone_rows(runs, names, idx):
+    """Per image task, per backbone: ``(best, extract, scores)`` of the runs ``idx``, where
+    ``best`` is each run's best accuracy over the strategies all those runs trained,
+    ``extract`` each run's extract accuracy (None if a run lacks it) and ``scores`` each run's
+    transferability scores."""
+    for n in names:
+        ts = [next(t for t in runs[i]["tasks"] if t["task"] == n) for i in idx]
+        if ts[0]["modality"] == "text":
+            continue
+        rows = []
+        for bb in ts[0]["accuracy"]:
+            both = set.intersection(*(set(t["accuracy"].get(bb, {})) for t in ts))
+            if not both:
+                continue
+            best = tuple(max(t["accuracy"][bb][s]["accuracy"] for s in both) for t in ts)
+            ext = (tuple(t["accuracy"][bb]["extract"]["accuracy"] for t in ts)
+                   if "extract" in both else None)
+            rows.append((best, ext, [t["scores"].get(bb, {}) for t in ts]))
+        yield rows
 
 
 def retest_tau(runs, names) -> dict | None:
@@ -103,44 +127,58 @@ def retest_tau(runs, names) -> dict | None:
     best, extract = [], []
     for i in range(len(runs)):
         for j in range(i + 1, len(runs)):
-            gb, ge = [], []
-            for n in names:
-                ta, tb = (next(t for t in r["tasks"] if t["task"] == n) for r in (runs[i], runs[j]))
-                if ta["modality"] == "text":
-                    continue
-                rows_b, rows_e = [], []
-                for bb in ta["accuracy"]:
-                    both = set(ta["accuracy"][bb]) & set(tb["accuracy"].get(bb, {}))
-                    if not both:
-                        continue
-                    rows_b.append(tuple(max(t["accuracy"][bb][s]["accuracy"] for s in both)
-                                        for t in (ta, tb)))
-                    if "extract" in both:
-                        rows_e.append(tuple(t["accuracy"][bb]["extract"]["accuracy"]
-                                            for t in (ta, tb)))
-                gb.append(rows_b)
-                ge.append(rows_e)
-            best.append(concordance(gb))
-            extract.append(concordance(ge))
+            tasks = list(_backbone_rows(runs, names, (i, j)))
+            best.append(concordance([[b for b, _, _ in rows] for rows in tasks]))
+            extract.append(concordance([[e for _, e, _ in rows if e] for rows in tasks]))
     out = {"best_over_common_strategies": _stats(best), "extract": _stats(extract)}
     out["ceiling"] = {k: tau_ceiling(v["mean"]) if v else None for k, v in out.items()}
+    out["ceiling_vs_mean_of_runs"] = {k: tau_ceiling(v["mean"], len(runs)) if v else None
+                                      for k, v in list(out.items())[:2]}
     return out
 
 
-def tau_ceiling(retest: float) -> float | None:
-    """Expected tau of a perfect ranking against one run, given the runs' test-retest tau.
+def tau_vs_mean_of_runs(runs, names) -> dict | None:
+    """Pooled tau of each score (its mean over the runs) against the backbones' accuracy
+    averaged over the runs (best over the common strategies, and extract): the same
+    measurement with less noise in the accuracies."""
+    if len(runs) < 2:
+        return None
+    tasks = list(_backbone_rows(runs, names, tuple(range(len(runs)))))
+    out = {}
+    for sc in SCORES:
+        groups = {"best": [], "extract": []}
+        for rows in tasks:
+            g = {"best": [], "extract": []}
+            for best, ext, scores in rows:
+                v = [s.get(sc) for s in scores]
+                if any(x is None for x in v):
+                    continue
+                g["best"].append((float(np.mean(v)), float(np.mean(best))))
+                if ext is not None:
+                    g["extract"].append((float(np.mean(v)), float(np.mean(ext))))
+            for k in g:
+                groups[k].append(g[k])
+        out[sc] = {k: concordance(v) for k, v in groups.items()}
+    return out
+
+
+def tau_ceiling(retest: float, runs: int = 1) -> float | None:
+    """Expected tau of a perfect ranking against one run (or the mean of ``runs`` runs),
+    given the runs' test-retest tau.
 
     With Gaussian noise, tau = 2/pi arcsin(r) (Greiner's relation) and two independent noisy
     runs correlate as r_rt = r^2, where r is each run's correlation with the truth; so
-    r = sqrt(sin(pi tau_rt / 2)) and the ceiling is 2/pi arcsin(r).
+    r^2 = sin(pi tau_rt / 2). The mean of m runs correlates with the truth as
+    sqrt(m r^2 / (1 + (m - 1) r^2)) (Spearman-Brown); the ceiling is 2/pi arcsin of that.
     """
     if retest is None or retest <= 0:
         return None
-    return float(2 / np.pi * np.arcsin(np.sqrt(np.sin(np.pi * retest / 2))))
+    r2 = np.sin(np.pi * retest / 2)
+    return float(2 / np.pi * np.arcsin(np.sqrt(runs * r2 / (1 + (runs - 1) * r2))))
 
 
-def _f(v):
-    return "-" if v is None else f"{v:.2f}"
+def _f(v, fmt="{:.2f}"):
+    return "-" if v is None else fmt.format(v)
 
 
 def _ms(s, fmt="{:.2f}"):
@@ -188,6 +226,17 @@ def markdown(res, stems) -> str:
                   f"{_f(rt['ceiling']['best_over_common_strategies'])} / "
                   f"{_f(rt['ceiling']['extract'])} against one run: the ceiling of what this "
                   "measurement can confirm."]
+    tm = res.get("tau_vs_mean_of_runs")
+    if tm and rt:
+        cm = rt["ceiling_vs_mean_of_runs"]
+        lines += ["", f"Against the accuracy averaged over the {len(res['seeds'])} runs (each "
+                  "score averaged too; less noise, so a higher ceiling: "
+                  f"{_f(cm['best_over_common_strategies'])} for the best over the common "
+                  f"strategies, {_f(cm['extract'])} for extract):", "",
+                  "| score | pooled tau, best over common strategies | pooled tau, extract |",
+                  "|---|---|---|"]
+        lines += [f"| {sc} | {_f(v['best'], '{:+.2f}')} | {_f(v['extract'], '{:+.2f}')} |"
+                  for sc, v in tm.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -67,6 +67,27 @@ def test_retest_tau_compares_runs_with_each_other_and_bounds_a_perfect_score():
     # r_rt = sin(pi/2 * 0.38) = 0.562 -> r = 0.750 -> ceiling 2/pi asin(0.750) = 0.540
     assert tau_ceiling(0.38) == pytest.approx(2 / math.pi * math.asin(0.5621 ** 0.5), abs=1e-3)
     assert retest_tau([run({"a": 0.9, "b": 0.8})], ["t"]) is None
+    # the mean of m runs: r^2 -> m r^2 / (1 + (m - 1) r^2) (Spearman-Brown)
+    assert tau_ceiling(0.38, 2) == pytest.approx(
+        2 / math.pi * math.asin((2 * 0.5621 / 1.5621) ** 0.5), abs=1e-3)
+    assert tau_ceiling(0.38, 2) > tau_ceiling(0.38)
+
+
+def test_tau_against_the_mean_of_runs_averages_scores_and_accuracies():
+    from bench.advise_seeds import tau_vs_mean_of_runs
+
+    def run(accs, scores):
+        return {"tasks": [_task("t", {b: {"extract": v, "full": v - 0.1} for b, v in accs.items()},
+                                scores={b: {"logme": s} for b, s in scores.items()})]}
+
+    # run 1 ranks a > b > c, run 2 c > b > a by a smaller margin: the mean ranks a > b > c;
+    # the scores' mean ranks a > c > b
+    runs = [run({"a": 0.9, "b": 0.8, "c": 0.7}, {"a": 3, "b": 1, "c": 2}),
+            run({"a": 0.72, "b": 0.74, "c": 0.76}, {"a": 3, "b": 2, "c": 2.5})]
+    got = tau_vs_mean_of_runs(runs, ["t"])["logme"]
+    # pairs (a,b) +, (a,c) +, (b,c) -: tau = 1/3, for best and extract alike
+    assert got["best"] == pytest.approx(1 / 3) and got["extract"] == pytest.approx(1 / 3)
+    assert tau_vs_mean_of_runs(runs[:1], ["t"]) is None
 
 
 def test_partial_is_trained_at_the_given_k_below_num_blocks_else_at_half():
