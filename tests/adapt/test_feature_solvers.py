@@ -67,6 +67,18 @@ def test_sa_solvers_agree_and_eigh_is_deterministic():
         SubspaceAlignment(svd_solver="arpack").fit(X, y, sd)
 
 
+def test_sa_auto_solver_is_sklearns_pca_choice():
+    # 600 x 520 with 20 components: scikit-learn's PCA picks its randomized solver
+    Xs, Xt = _data(600, 520, 8), _data(550, 520, 9)
+    X, y, sd = pack(Xs, Xt, np.zeros(600, dtype=int))
+    a = SubspaceAlignment(n_components=20, svd_solver="auto", random_state=3).fit(X, y, sd)
+    rng = np.random.RandomState(3)  # skada: one stream, source basis first
+    PCA(20, random_state=rng).fit(Xs)
+    ref = PCA(20, random_state=rng).fit(Xt)
+    assert ref._fit_svd_solver == "randomized"
+    assert np.array_equal(a.target_map_, ref.components_.T)
+
+
 def test_sa_eigh_keeps_finite_output_when_a_domain_has_fewer_samples_than_components():
     Xs, Xt = _data(6, 20, 6), _data(30, 20, 7)
     X, y, sd = pack(Xs, Xt, np.arange(6) % 2)

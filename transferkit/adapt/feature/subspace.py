@@ -6,8 +6,12 @@ PCA bases ``Ps`` and ``Pt`` (d components) of each domain; source samples are pr
 The default solver is exact and deterministic: the top eigenvectors of the smaller of the
 centred scatter matrix ``Xc^T Xc`` (d x d) and the Gram matrix ``Xc Xc^T`` (n x n), found
 with ``scipy.linalg.eigh`` (``subset_by_index`` above 500 rows, a full divide-and-conquer
-solve below, which is faster there). ``svd_solver='randomized'`` uses scikit-learn's
-randomized PCA (what skada and ADAPT run).
+solve below, which is faster there). ``svd_solver='randomized'`` always uses scikit-learn's
+randomized PCA; ``svd_solver='auto'`` leaves the choice to scikit-learn's ``PCA`` (randomized
+above 500 x 500 when fewer than 80% of the components are kept), which is what skada and ADAPT
+run. Both randomised solvers draw the source basis and then the target basis from one
+``RandomState(random_state)``, as skada does, so ``'auto'`` with skada's ``random_state`` gives
+skada's subspaces exactly.
 """
 
 from __future__ import annotations
@@ -56,9 +60,10 @@ class SubspaceAlignment(BaseAdapter):
     ----------
     n_components : int, default=80
         Subspace dimension, capped at the smaller domain's size and the feature count.
-    svd_solver : {'eigh', 'randomized'}, default='eigh'
+    svd_solver : {'eigh', 'randomized', 'auto'}, default='eigh'
         ``'eigh'``: exact, deterministic PCA (see the module notes); ``'randomized'``:
-        scikit-learn's randomized PCA, seeded by ``random_state``.
+        scikit-learn's randomized PCA, seeded by ``random_state``; ``'auto'``: scikit-learn
+        ``PCA``'s own choice of solver (the peers' setting).
     random_state : int, default=0
         Seed for the randomized solver (unused by ``'eigh'``).
     """
@@ -68,20 +73,21 @@ class SubspaceAlignment(BaseAdapter):
         self.svd_solver = svd_solver
         self.random_state = random_state
 
-    def _basis(self, X, k):
+    def _basis(self, X, k, rng):
         if self.svd_solver == "eigh":
             return pca_basis(X, k)
-        if self.svd_solver == "randomized":
-            p = PCA(k, svd_solver="randomized", random_state=self.random_state).fit(X)
+        if self.svd_solver in ("randomized", "auto"):
+            p = PCA(k, svd_solver=self.svd_solver, random_state=rng).fit(X)
             return p.mean_, p.components_.T
         raise DataError(f"svd_solver: unknown solver {self.svd_solver!r} "
-                        "(use 'eigh' or 'randomized')")
+                        "(use 'eigh', 'randomized' or 'auto')")
 
     def _fit(self, X, y, sample_domain):
         Xs, Xt = X[sample_domain > 0], X[sample_domain < 0]
         k = int(min(self.n_components, X.shape[1], len(Xs), len(Xt)))
-        self.mean_source_, Ps = self._basis(Xs, k)
-        self.mean_target_, Pt = self._basis(Xt, k)
+        rng = np.random.RandomState(self.random_state)  # one stream for both bases
+        self.mean_source_, Ps = self._basis(Xs, k, rng)
+        self.mean_target_, Pt = self._basis(Xt, k, rng)
         self.source_map_ = Ps @ (Ps.T @ Pt)
         self.target_map_ = Pt
         self.n_components_ = k
