@@ -7,6 +7,8 @@ takes: raw features, z-scored with statistics pooled over both domains, the cand
 ``DomainAwareSplit``. Per pair it records each candidate's target accuracy (fitted on all
 samples; target labels used only for this), every scorer's scores (one set of fits for all),
 NC's cluster premise and the pick of each rule, including the product's default ('auto').
+'agreement' scores each candidate, fitted on all samples, by its agreement with the
+candidates' majority vote on the target (:func:`transferkit.adapt.selection.committee_agreement`).
 
     python -m bench.da_auto --features DIR [--pairs-with DOMAIN] --name STEM
 
@@ -44,7 +46,11 @@ from transferkit.adapt.scorers import (  # noqa: E402
     NeighborhoodConsistency,
     SoftNeighborhoodDensity,
 )
-from transferkit.adapt.selection import DomainAwareSplit, best_or_source_only  # noqa: E402
+from transferkit.adapt.selection import (  # noqa: E402
+    DomainAwareSplit,
+    best_or_source_only,
+    committee_agreement,
+)
 
 SCORERS = {"nc": NeighborhoodConsistency(), "dev": DeepEmbeddedValidation(),
            "dev_input": DeepEmbeddedValidation(space="input"),
@@ -52,7 +58,9 @@ SCORERS = {"nc": NeighborhoodConsistency(), "dev": DeepEmbeddedValidation(),
 #: the rules compared: name -> (scorer where the premise holds, scorer where it fails)
 RULES = {"nc": ("nc", "nc"), "dev": ("dev", "dev"), "dev_input": ("dev_input", "dev_input"),
          "snd": ("snd", "snd"), "iwv": ("iwv", "iwv"),
+         "agreement": ("agreement", "agreement"),
          "nc, else dev": ("nc", "dev"), "nc, else dev_input": ("nc", "dev_input"),
+         "nc, else agreement": ("nc", "agreement"),
          f"auto (nc, else {FALLBACK_SCORER})": ("nc", FALLBACK_SCORER)}
 AUTO = f"auto (nc, else {FALLBACK_SCORER})"
 
@@ -68,6 +76,9 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
         fitted[name] = clone(est).fit(X, y, sd)
         acc[name] = float(np.mean(fitted[name].predict(X[sd < 0], sd[sd < 0]) == yt))
     scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
+    # committee agreement: the candidates fitted on all samples, against their majority vote
+    scores["agreement"] = committee_agreement(
+        {n: f.predict(X[sd < 0], sd[sd < 0]) for n, f in fitted.items()})
     premise = cluster_premise(Xs, ys, Xt, fitted["none"].predict(X[sd < 0], sd[sd < 0]),
                               seed=seed)
     picks = {}

@@ -9,7 +9,12 @@ GoogleNet-1024 features that ship with the shared data (amazon, dslr, webcam; la
 ``sst2_amazon_minilm``, 2,000 balanced SST-2 validation sentences (seed 0) through
 ``minilm_l6`` beside links to the four Amazon files (built after ``amazon_minilm``).
 
-    python -m bench.deep_features [--out DIR] [--only office|amazon|heldout]
+A second held-out text set, ``text_tfidf_lsa`` (``--only tfidf``): the same four Amazon domains
+and the same 2,000 SST-2 sentences as bag-of-words TF-IDF (sublinear, words seen in at least 3
+texts, at most 20,000), reduced by truncated SVD (LSA, 256 dimensions) and L2-normalised; the
+vocabulary and the SVD are fitted on the texts of all five domains together, without labels.
+
+    python -m bench.deep_features [--out DIR] [--only office|amazon|heldout|tfidf]
 """
 
 from __future__ import annotations
@@ -73,21 +78,53 @@ def build_googlenet(out):
     return folder
 
 
+def _sst2_sample(per_class=1000, seed=0):
+    """The SST-2 validation sentences of the held-out sets: ``per_class`` of each label."""
+    from transferkit.data import load_data
+
+    ds = load_data(SHARED / "data/text/sst2")
+    split, y = np.asarray(ds.split).astype(str), np.asarray(ds.y)
+    rng = np.random.default_rng(seed)
+    return ds.subset(np.sort(np.concatenate([
+        rng.choice(np.flatnonzero((split == "val") & (y == c)), per_class, replace=False)
+        for c in (0, 1)])))
+
+
+def build_tfidf(out, dims=256, seed=0):
+    """``text_tfidf_lsa``: TF-IDF + LSA features of the Amazon domains and the SST-2 sample."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    from transferkit.data import load_amazon_reviews
+
+    root = SETS["amazon_minilm"][1]
+    doms = {d: load_amazon_reviews(root / d) for d in SETS["amazon_minilm"][2]}
+    doms["sst2"] = _sst2_sample(seed=seed)
+    texts = [t for ds in doms.values() for t in ds.inputs]
+    tf = TfidfVectorizer(sublinear_tf=True, min_df=3, max_features=20000).fit_transform(texts)
+    Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(tf)).astype(np.float32)
+    folder = Path(out) / "text_tfidf_lsa"
+    folder.mkdir(parents=True, exist_ok=True)
+    start = 0
+    for d, ds in doms.items():
+        tmp = folder / f".{d}.tmp.npz"
+        np.savez(tmp, X=Z[start:start + len(ds)], y=np.asarray(ds.y, dtype=np.int64))
+        os.replace(tmp, folder / f"{d}.npz")
+        start += len(ds)
+    print(f"text_tfidf_lsa: {folder} ({tf.shape[1]} words -> {dims} dims)", flush=True)
+    return folder
+
+
 def build_sst2_amazon(out, progress=True, per_class=1000, seed=0):
     """SST-2 validation sentences (``per_class`` of each label) through minilm_l6, as a fifth
     domain beside symbolic links to the Amazon domains' files (negative = 0, positive = 1)."""
-    from transferkit.data import load_data
     from transferkit.features import extract_features
 
     amazon = Path(out) / "amazon_minilm"
     if not all((amazon / f"{d}.npz").exists() for d in SETS["amazon_minilm"][2]):
         raise SystemExit(f"{amazon}: build amazon_minilm first (--only amazon)")
-    ds = load_data(SHARED / "data/text/sst2")
-    split, y = np.asarray(ds.split).astype(str), np.asarray(ds.y)
-    rng = np.random.default_rng(seed)
-    idx = np.sort(np.concatenate([rng.choice(np.flatnonzero((split == "val") & (y == c)),
-                                             per_class, replace=False) for c in (0, 1)]))
-    f = extract_features(ds.subset(idx), "minilm_l6", progress=progress)
+    f = extract_features(_sst2_sample(per_class, seed), "minilm_l6", progress=progress)
     folder = Path(out) / "sst2_amazon_minilm"
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / ".sst2.tmp.npz"
@@ -104,14 +141,16 @@ def build_sst2_amazon(out, progress=True, per_class=1000, seed=0):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--only", choices=["office", "amazon", "heldout"])
+    ap.add_argument("--only", choices=["office", "amazon", "heldout", "tfidf"])
     args = ap.parse_args(argv)
     for name in SETS:
-        if args.only is None or name.startswith(args.only):
+        if args.only in (None, name.split("_")[0]):
             build(name, args.out)
     if args.only in (None, "heldout"):
         build_googlenet(args.out)
         build_sst2_amazon(args.out)
+    if args.only in (None, "tfidf"):
+        build_tfidf(args.out)
 
 
 if __name__ == "__main__":

@@ -70,3 +70,29 @@ def test_best_or_source_only_keeps_source_only_unless_beaten_by_the_margin():
     assert best_or_source_only({"none": 0.5, "a": 0.5}) == "none"  # a tie keeps source-only
     assert best_or_source_only({"none": 0.5, "a": 0.7}, margin=0.2) == "none"
     assert best_or_source_only({"none": 0.9, "a": 0.7}) == "none"
+
+
+def test_auto_with_agreement_scores_every_candidate_against_the_vote():
+    from sklearn.base import clone
+
+    from transferkit.adapt.api import _candidates, _estimator
+    from transferkit.adapt.selection import committee_agreement
+
+    Xs, ys, Xt, yt = make_shift(shift="offset", seed=2)
+    cands = ("none", "coral", "sa", "tca")
+    model, rep = adapt_features(Xs, ys, Xt, method="auto", seed=0, candidates=cands,
+                                scorer="agreement")
+    assert rep["scorer"] == "agreement" and "win_probability_over_source_only" not in rep
+    # the same scores by hand: each default candidate fitted on the z-scored pooled data
+    from sklearn.preprocessing import StandardScaler
+
+    from transferkit.adapt import pack
+    sc = StandardScaler().fit(np.vstack([Xs, Xt]))
+    X, y, sd = pack(sc.transform(Xs), sc.transform(Xt), ys)
+    pipes = _candidates(cands, _estimator(0), 0, len(X))
+    preds = {n: clone(p).fit(X, y, sd).predict(X[sd < 0], sd[sd < 0]) for n, p in pipes.items()}
+    assert rep["candidate_scores"] == committee_agreement(preds)
+    best = max(rep["candidate_scores"], key=rep["candidate_scores"].get)
+    expect = best if rep["candidate_scores"][best] > rep["candidate_scores"]["none"] else "none"
+    assert rep["method"] == expect
+    assert np.array_equal(predict_target(model, Xt), preds[expect])

@@ -117,6 +117,16 @@ def test_unknown_method_lists_available(domains, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("method,scorer,msg", [("dann", "agreement", "only for --method auto"),
+                                               ("auto", "nope", "expected auto, agreement")])
+def test_bad_scorer_is_one_line(domains, tmp_path, method, scorer, msg):
+    p = run("adapt", "--source", str(domains / "source.npz"), "--target", str(domains / "target.npz"),
+            "--method", method, "--scorer", scorer, "--backbone", "none",
+            "--out", str(tmp_path / "m"), check=False)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and msg in p.stderr
+    assert not (tmp_path / "m").exists()
+
+
 def test_runner_registry_is_one_line_to_extend(domains, tmp_path, monkeypatch):
     from transferkit.adapt import adapt, cli_api
 

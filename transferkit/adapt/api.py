@@ -14,7 +14,12 @@ from ._registry import get_method, list_methods
 from .distances import distance_report
 from .premise import cluster_premise
 from .scorers import get_scorer
-from .selection import DomainAwareSplit, best_or_source_only, score_candidates
+from .selection import (
+    DomainAwareSplit,
+    best_or_source_only,
+    committee_agreement,
+    score_candidates,
+)
 
 # candidates tried by method='auto' (source-only is always one of them)
 AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier")
@@ -65,8 +70,16 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
                                   seed=seed)
         used = "nc" if premise["holds"] else FALLBACK_SCORER
         report["nc_premise"] = premise
-    sc = get_scorer(used)
-    scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
+    fitted = {}
+    if used == "agreement":  # every candidate on all samples, against the candidates' vote
+        fitted = {n: reference if n == "none" and reference is not None
+                  else clone(c).fit(X, y, sd) for n, c in cands.items()}
+        tgt = sd < 0
+        scores = committee_agreement({n: f.predict(X[tgt], sd[tgt]) for n, f in fitted.items()})
+        sc = None
+    else:
+        sc = get_scorer(used)
+        scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
     best = best_or_source_only(scores, margin)
     why = "" if scorer != "auto" else (
         ": its cluster premise holds" if used == "nc" else
@@ -75,14 +88,14 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
     report.update(selection=f"label-free ({used}{why}), without target labels",
                   scorer=used, scorer_requested=scorer, candidate_scores=scores)
     if best == "none" or not confidence or not hasattr(sc, "win_probability"):
-        return best, None
-    fitted = clone(cands[best]).fit(X, y, sd)
+        return best, fitted.get(best)
+    model = clone(cands[best]).fit(X, y, sd)
     if reference is None:
         reference = clone(cands["none"]).fit(X, y, sd)
-    win = sc.win_probability(fitted, reference, X, sd)
+    win = sc.win_probability(model, reference, X, sd)
     report["win_probability_over_source_only"] = {"method": best, "value": win,
                                                   "confidence": confidence}
-    return (best, fitted) if win >= confidence else ("none", None)
+    return (best, model) if win >= confidence else ("none", None)
 
 
 def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="auto", estimator=None,
@@ -100,7 +113,9 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="auto", estimator=N
         cluster premise holds on both domains (:func:`~transferkit.adapt.premise.cluster_premise`),
         else :data:`FALLBACK_SCORER` ('snd'). On Amazon reviews through MiniLM the premise
         fails, and NC alone picks MEDA and falls below source-only (docs/adapt.md). Or one
-        scorer, always: 'nc', 'iwv', 'dev', 'snd' or 'rv'.
+        scorer, always: 'nc', 'iwv', 'dev', 'snd', 'rv', or 'agreement' (every candidate
+        fitted on all samples, scored by its agreement with the candidates' majority vote on
+        the target: :func:`~transferkit.adapt.selection.committee_agreement`).
     estimator : final classifier (default LogisticRegression).
     standardize : z-score features with statistics pooled over both domains first.
     candidates : methods compared by 'auto'; source-only ('none') is always added.

@@ -194,8 +194,12 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     _check_method(method)
     from .scorers import SCORERS
 
-    if scorer is not None and scorer != "auto" and scorer not in SCORERS:
-        raise TransferkitError(f"scorer {scorer!r}: expected auto or one of {', '.join(SCORERS)}")
+    if scorer == "agreement" and method != "auto":
+        raise TransferkitError("scorer 'agreement': only for --method auto (it compares the "
+                               "candidates with each other)")
+    if scorer is not None and scorer not in ("auto", "agreement", *SCORERS):
+        raise TransferkitError(f"scorer {scorer!r}: expected auto, agreement or one of "
+                               f"{', '.join(SCORERS)}")
     if out is not None:
         from ..train.modelfile import check_out
 

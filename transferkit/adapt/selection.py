@@ -62,3 +62,29 @@ def best_or_source_only(scores, margin=0.0):
     source-only's score by more than ``margin``."""
     best = max(scores, key=scores.get)
     return best if scores[best] - scores["none"] > margin else "none"
+
+
+def committee_agreement(predictions, reference="none"):
+    """Label-free score of each candidate from the candidates' own target predictions.
+
+    ``predictions`` maps candidate name -> predicted target labels (the same samples for
+    all). The pseudo-label of a sample is the majority vote of all candidates, ties going to
+    ``reference``'s label (source-only by default); a candidate's score is the share of
+    samples where it agrees with the vote. Agreement with an ensemble's vote as a proxy of
+    accuracy: Jiang et al. (2022), Chen et al. (2021). It needs no cluster structure in the
+    target, only candidates whose errors are not all the same.
+    """
+    names = list(predictions)
+    if reference not in predictions:
+        raise ValueError(f"reference {reference!r} is not among the candidates")
+    P = np.stack([np.asarray(predictions[n]) for n in names])
+    classes, codes = np.unique(P, return_inverse=True)
+    codes = codes.reshape(P.shape)
+    counts = np.zeros((len(classes), P.shape[1]), dtype=int)
+    for row in codes:
+        counts[row, np.arange(P.shape[1])] += 1
+    top = counts.max(0)
+    ref = codes[names.index(reference)]
+    # the reference's label wins a tie; otherwise the most voted label
+    vote = np.where(counts[ref, np.arange(P.shape[1])] == top, ref, counts.argmax(0))
+    return {n: float(np.mean(codes[i] == vote)) for i, n in enumerate(names)}
