@@ -60,9 +60,20 @@ RULES = {"nc": ("nc", "nc"), "dev": ("dev", "dev"), "dev_input": ("dev_input", "
          "snd": ("snd", "snd"), "iwv": ("iwv", "iwv"),
          "agreement": ("agreement", "agreement"),
          "nc, else dev": ("nc", "dev"), "nc, else dev_input": ("nc", "dev_input"),
-         "nc, else agreement": ("nc", "agreement"),
-         f"auto (nc, else {FALLBACK_SCORER})": ("nc", FALLBACK_SCORER)}
-AUTO = f"auto (nc, else {FALLBACK_SCORER})"
+         "nc, else snd": ("nc", "snd"), "nc, else agreement": ("nc", "agreement")}
+#: the product's default (`--method auto`)
+AUTO = f"nc, else {FALLBACK_SCORER}"
+
+
+def pick(rule, scores, premise, nc_pick):
+    """The candidate a rule picks from a pair's scores; ``nc_pick`` is NC's pick after its
+    bootstrap check (the same for every rule that uses NC). None when the scorer's scores are
+    missing (a file written before that scorer existed)."""
+    ok, fail = RULES[rule]
+    used = ok if premise["holds"] else fail
+    if used == "nc":
+        return nc_pick
+    return best_or_source_only(scores[used]) if used in scores else None
 
 
 def run_pair(Xs, ys, Xt, yt, seed=0):
@@ -81,13 +92,11 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
         {n: f.predict(X[sd < 0], sd[sd < 0]) for n, f in fitted.items()})
     premise = cluster_premise(Xs, ys, Xt, fitted["none"].predict(X[sd < 0], sd[sd < 0]),
                               seed=seed)
-    picks = {}
-    for rule, (ok, fail) in RULES.items():
-        best = best_or_source_only(scores[ok if premise["holds"] else fail])
-        if best != "none" and (ok if premise["holds"] else fail) == "nc":  # the 90% check
-            win = SCORERS["nc"].win_probability(fitted[best], fitted["none"], X, sd)
-            best = best if win >= 0.9 else "none"
-        picks[rule] = best
+    nc_pick = best_or_source_only(scores["nc"])
+    if nc_pick != "none":  # NC's bootstrap check against source-only
+        win = SCORERS["nc"].win_probability(fitted[nc_pick], fitted["none"], X, sd)
+        nc_pick = nc_pick if win >= 0.9 else "none"
+    picks = {rule: pick(rule, scores, premise, nc_pick) for rule in RULES}
     return {"target_acc": acc, "scores": scores, "premise": premise, "picks": picks}
 
 
@@ -95,6 +104,9 @@ def summarize(res):
     out = {}
     rows = list(res.values())
     for rule in RULES:
+        if any(r["picks"].get(rule) is None for r in rows):
+            out[rule] = None
+            continue
         accs = [r["target_acc"][r["picks"][rule]] for r in rows]
         out[rule] = {"acc": float(np.mean(accs)),
                      "below_source_only": int(sum(a < r["target_acc"]["none"] - 1e-12
@@ -122,8 +134,9 @@ def write(stem, folder, res, seconds):
              "| rule (label-free unless stated) | mean acc | pairs below source-only |",
              "|---|---|---|"]
     for rule in RULES:
-        r = summ[rule]
-        lines.append(f"| {rule} | {100 * r['acc']:.1f} | {r['below_source_only']} |")
+        r, name = summ[rule], (f"**{rule} (`--method auto`)**" if rule == AUTO else rule)
+        lines.append(f"| {name} | — | — |" if r is None else
+                     f"| {name} | {100 * r['acc']:.1f} | {r['below_source_only']} |")
     lines += [f"| source-only | {100 * summ['none']['acc']:.1f} | |",
               f"| oracle per pair (target labels) | {100 * summ['oracle']['acc']:.1f} | 0 |", "",
               "Per pair: source-only, oracle, and each rule's pick (accuracy %):", "",
@@ -131,7 +144,8 @@ def write(stem, folder, res, seconds):
               "|---|---|---|" + "---|" * len(RULES)]
     for p, r in res.items():
         a = r["target_acc"]
-        cells = [f"{r['picks'][k]} {100 * a[r['picks'][k]]:.1f}" for k in RULES]
+        cells = ["—" if r["picks"].get(k) is None else f"{r['picks'][k]} {100 * a[r['picks'][k]]:.1f}"
+                 for k in RULES]
         lines.append(f"| {p} | {100 * a['none']:.1f} | {100 * max(a.values()):.1f} | "
                      + " | ".join(cells) + " |")
     tmp = RESULTS / f".{stem}.md.tmp"
@@ -140,13 +154,29 @@ def write(stem, folder, res, seconds):
     print("\n".join(lines[:len(RULES) + 9]))
 
 
+def rewrite(stem):
+    """Recompute the picks of every rule in ``RULES`` from a saved file's scores."""
+    data = json.loads((RESULTS / f"{stem}.json").read_text())
+    for r in data["pairs"].values():
+        old = r["picks"]
+        nc_pick = old["nc"]  # NC's pick after its bootstrap check, as saved
+        r["picks"] = {rule: pick(rule, r["scores"], r["premise"], nc_pick) for rule in RULES}
+    write(stem, data["meta"]["features"], data["pairs"], data["meta"]["seconds"])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--features", required=True, help="folder of <domain>.npz (X, y) files")
+    ap.add_argument("--features", help="folder of <domain>.npz (X, y) files")
+    ap.add_argument("--rewrite", action="store_true",
+                    help="re-derive every rule's picks from the saved scores of --name (no fits)")
     ap.add_argument("--pairs-with", help="only the pairs that have this domain")
     ap.add_argument("--name", required=True, help="result file stem")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    if args.rewrite:
+        return rewrite(args.name)
+    if not args.features:
+        ap.error("--features is required (unless --rewrite)")
     t0, res = time.perf_counter(), {}
     for name, Xs, ys, Xt, yt in da_data.feature_pairs(args.features, "none", args.pairs_with):
         res[name] = run_pair(Xs, ys, Xt, yt, args.seed)

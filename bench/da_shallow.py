@@ -59,7 +59,7 @@ from transferkit.adapt import (  # noqa: E402
 from transferkit.adapt.api import FALLBACK_SCORER  # noqa: E402
 from transferkit.adapt.feature import SelectiveMEDA  # noqa: E402
 from transferkit.adapt.premise import cluster_premise  # noqa: E402
-from transferkit.adapt.selection import best_or_source_only  # noqa: E402
+from transferkit.adapt.selection import best_or_source_only, committee_agreement  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -108,6 +108,9 @@ HP_GRIDS = {
 SCORERS = {"dev": DeepEmbeddedValidation(), "iwv": ImportanceWeightedScorer(),
            "snd": SoftNeighborhoodDensity(), "rv": ReverseValidation(),
            "nc": NeighborhoodConsistency()}
+#: the selection rows: the CV scorers, then committee agreement (the candidates fitted on all
+#: samples, each against their majority vote on the target)
+SELECTORS = [*SCORERS, "agreement"]
 
 
 def load_pairs(args):
@@ -190,6 +193,8 @@ def select(X, y, sd, yt, accs, seed):
     """Label-free choice among SELECT_FROM per scorer, and the oracle (target-label) choice."""
     cands = {n: make_da_pipeline(OURS[n](), lr()) for n in SELECT_FROM}
     scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
+    scores["agreement"] = committee_agreement(
+        {n: clone(c).fit(X, y, sd).predict(X[sd < 0]) for n, c in cands.items()})
     out = {"scores": scores, "target_acc": accs, **picks(scores, accs)}
     for k, sc in scores.items():
         safe = best_or_source_only(sc)
@@ -385,7 +390,7 @@ def summarize(methods, peers, pairs):
     sel = {}
     sels = [p["selection"] for p in pairs.values() if "selection" in p]
     if sels:
-        for k in [*SCORERS, "nc_checked", "auto", "oracle"]:
+        for k in [*SELECTORS, "nc_checked", "auto", "oracle"]:
             if not all(k in s for s in sels):
                 continue  # a table from before the row existed
             sel[k] = float(np.mean([s[k]["acc"] for s in sels]))
@@ -470,7 +475,7 @@ def write(stem, args, methods, peers, pairs, total):
         lines += ["", "Model selection among " + ", ".join(SELECT_FROM) + " (LR), per pair:", "",
                   "| selection | target labels used | mean acc | pairs below source-only |",
                   "|---|---|---|---|"]
-        for k in SCORERS:
+        for k in (k for k in SELECTORS if k in sel):
             b = sel[k + "_below_source_only"]
             lines.append(f"| {k} (label-free) | no | {fmt(sel[k])} | {b} |")
             lines.append(f"| {k}, keep source-only unless it scores higher | no | "

@@ -58,13 +58,14 @@ def test_auto_scorer_uses_nc_where_the_premise_holds():
     assert rep["nc_premise"]["holds"] and "premise holds" in rep["selection"]
 
 
-def test_auto_scorer_falls_back_to_snd_where_the_premise_fails():
+def test_auto_scorer_falls_back_to_agreement_where_the_premise_fails():
     Xs, ys = topic_data(seed=0)
     Xt, yt = topic_data(seed=1, offset=1.0)
     _, rep = adapt_features(Xs, ys, Xt, candidates=("none", "coral", "tca"))
-    assert rep["scorer"] == FALLBACK_SCORER == "snd" and not rep["nc_premise"]["holds"]
+    assert rep["scorer"] == FALLBACK_SCORER == "agreement" and not rep["nc_premise"]["holds"]
     assert "premise fails" in rep["selection"] and "without target labels" in rep["selection"]
-    assert "win_probability_over_source_only" not in rep  # snd has no bootstrap check
+    assert "win_probability_over_source_only" not in rep  # no bootstrap check there
+    assert set(rep["candidate_scores"]) == {"none", "coral", "tca"}
     # a scorer named by the user is used as given, without the check
     _, rep = adapt_features(Xs, ys, Xt, scorer="nc", candidates=("none", "coral", "tca"))
     assert rep["scorer"] == "nc" and "nc_premise" not in rep

@@ -65,7 +65,7 @@ def test_adapt_arrays_auto_then_predict_and_evaluate(domains, tmp_path):
     # the default scorer checks NC's cluster premise first and says which scorer it used
     prem = r["report"]["nc_premise"]
     assert r["report"]["scorer_requested"] == "auto"
-    assert r["report"]["scorer"] == ("nc" if prem["holds"] else "snd")
+    assert r["report"]["scorer"] == ("nc" if prem["holds"] else "agreement")
     assert r["target_labels_used"] is False and r["report"]["target_labels_used"] is False
     assert r["target_accuracy"] is not None and r["n_target_scored"] == 60
     assert r["target_accuracy_note"] == "target labels used only for this report"
