@@ -1,0 +1,28 @@
+"""bench.da_shallow's selection record: every scorer, committee agreement, and auto's pick."""
+
+import numpy as np
+
+from bench.da_shallow import SELECT_FROM, SELECTORS, auto_pick, select
+from transferkit.adapt import pack
+from transferkit.adapt.api import FALLBACK_SCORER
+
+
+def test_selection_record_scores_agreement_and_derives_auto():
+    rng = np.random.default_rng(0)
+    means = rng.normal(scale=3.0, size=(3, 4))
+    ys, yt = rng.integers(0, 3, 60), rng.integers(0, 3, 60)
+    Xs = means[ys] + rng.normal(size=(60, 4))
+    Xt = (means[yt] + rng.normal(size=(60, 4))) * 1.5 + 2.0
+    X, y, sd = pack(Xs, Xt, ys)
+    accs = {m: 0.5 for m in SELECT_FROM}
+    sel = select(X, y, sd, yt, accs, seed=0)
+    assert set(sel["scores"]) == set(SELECTORS)
+    assert set(sel["scores"]["agreement"]) == set(SELECT_FROM)
+    assert all(0.0 <= v <= 1.0 for v in sel["scores"]["agreement"].values())
+    # auto: NC (checked) where the premise holds, else the fallback's safe pick
+    flipped = {**sel, "premise": {**sel["premise"], "holds": not sel["premise"]["holds"]}}
+    for rec in (sel, flipped):
+        got = auto_pick(rec)
+        want = (rec["nc_checked"]["pick"] if rec["premise"]["holds"]
+                else rec[FALLBACK_SCORER]["safe_pick"])
+        assert got["pick"] == want
