@@ -24,6 +24,7 @@ SUITES = {
     "advise_finetune": "bench.advise_finetune",  # issue 4: advice vs (backbone x strategy) fine-tuning
     "da_shallow": "bench.da_shallow",        # issue 5: shallow DA vs skada / ADAPT
     "da_scorers": "bench.da_scorer_ensembles",  # issue 5: scorer combinations, re-read (after da_shallow)
+    "da_parity": "bench.da_parity",          # issue 5: each gap to skada/ADAPT, pair by pair, and why
     "da_deep": "bench.da_deep",              # issue 6: deep DA (DAN/DANN/CDAN/MCC) vs skada deep
     "fuzz": "bench.fuzz_readers",            # issue 7: fuzzing the image and CSV readers
     "da_sourcefree": "bench.da_sourcefree",  # issue 6: SHOT, AdaBN, TENT (source-free, test-time)
