@@ -88,8 +88,9 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
         acc[name] = float(np.mean(fitted[name].predict(X[sd < 0], sd[sd < 0]) == yt))
     scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
     # committee agreement: the candidates fitted on all samples, against their majority vote
-    scores["agreement"] = committee_agreement(
-        {n: f.predict(X[sd < 0], sd[sd < 0]) for n, f in fitted.items()})
+    preds = {n: f.predict(X[sd < 0], sd[sd < 0]) for n, f in fitted.items()}
+    scores["agreement"] = committee_agreement(preds)
+    same_as_none = {n: float(np.mean(p == preds["none"])) for n, p in preds.items()}
     premise = cluster_premise(Xs, ys, Xt, fitted["none"].predict(X[sd < 0], sd[sd < 0]),
                               seed=seed)
     nc_pick = best_or_source_only(scores["nc"])
@@ -97,7 +98,8 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
         win = SCORERS["nc"].win_probability(fitted[nc_pick], fitted["none"], X, sd)
         nc_pick = nc_pick if win >= 0.9 else "none"
     picks = {rule: pick(rule, scores, premise, nc_pick) for rule in RULES}
-    return {"target_acc": acc, "scores": scores, "premise": premise, "picks": picks}
+    return {"target_acc": acc, "scores": scores, "premise": premise, "picks": picks,
+            "same_prediction_as_source_only": same_as_none}
 
 
 def summarize(res):
@@ -148,6 +150,13 @@ def write(stem, folder, res, seconds):
                  for k in RULES]
         lines.append(f"| {p} | {100 * a['none']:.1f} | {100 * max(a.values()):.1f} | "
                      + " | ".join(cells) + " |")
+    same = [r["same_prediction_as_source_only"] for r in res.values()
+            if "same_prediction_as_source_only" in r]
+    if len(same) == n:
+        lines += ["", "Share of target samples on which each candidate predicts the same label "
+                  "as source-only (mean over pairs): " + ", ".join(
+                      f"{c} {100 * np.mean([s[c] for s in same]):.0f} %"
+                      for c in same[0] if c != "none") + "."]
     tmp = RESULTS / f".{stem}.md.tmp"
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(RESULTS / f"{stem}.md")
