@@ -39,13 +39,13 @@ import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy.stats import binomtest  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from bench import da_data  # noqa: E402
 from bench._results import RESULTS, write_results  # noqa: E402
+from bench.da_shallow import load_pairs, lr  # noqa: E402
 from transferkit.adapt import TCA, SubspaceAlignment, make_da_pipeline, pack  # noqa: E402
 
 FEATURES = Path(os.path.expanduser("~/.cache/transferkit/bench_features"))
@@ -58,10 +58,6 @@ SETS = {
     "da_amazon_minilm": ("Amazon MiniLM", ("amazon_minilm", "zscore")),
 }
 PEERS = ("skada", "adapt")
-
-
-def lr():
-    return LogisticRegression(max_iter=1000)
 
 
 def paired(ours, peer):
@@ -95,18 +91,10 @@ def part1():
 
 
 def rebuild(how):
-    """The pairs of a set exactly as bench.da_shallow built them."""
-    if how == "surf":
-        cache = {d: da_data.surf_classic(d) for d in da_data.SURF_DOMAINS}
-        return [(f"{s}->{t}", *cache[s], *cache[t]) for s, t in da_data.surf_pairs()]
-    if how == "digits":
-        out = []
-        for name in ("MNIST_vs_USPS", "USPS_vs_MNIST"):
-            Xs, ys, Xt, yt = da_data.digits_pair(name)
-            out.append((name, da_data.zscore(Xs), ys, da_data.zscore(Xt), yt))
-        return out
-    folder, prep = how
-    return list(da_data.feature_pairs(FEATURES / folder, prep))
+    """The pairs of a set exactly as bench.da_shallow built them (its own loader)."""
+    folder, prep = (None, None) if isinstance(how, str) else how
+    args = SimpleNamespace(features=folder and FEATURES / folder, prep=prep, dataset=how)
+    return list(load_pairs(args))
 
 
 def acc_of(pred, yt):

@@ -193,17 +193,18 @@ def select(X, y, sd, yt, accs, seed):
     """Label-free choice among SELECT_FROM per scorer, and the oracle (target-label) choice."""
     cands = {n: make_da_pipeline(OURS[n](), lr()) for n in SELECT_FROM}
     scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
-    scores["agreement"] = committee_agreement(
-        {n: clone(c).fit(X, y, sd).predict(X[sd < 0]) for n, c in cands.items()})
+    # every candidate on all samples, once: for agreement, the premise and NC's check
+    fitted = {n: clone(c).fit(X, y, sd) for n, c in cands.items()}
+    scores["agreement"] = committee_agreement({n: f.predict(X[sd < 0]) for n, f in fitted.items()})
     out = {"scores": scores, "target_acc": accs, **picks(scores, accs)}
     for k, sc in scores.items():
         safe = best_or_source_only(sc)
         out[k].update(safe_pick=safe, safe_acc=accs[safe])
     # nc, then keep source-only unless the pick beats it in >= 90% of target bootstraps
-    ref = clone(cands["none"]).fit(X, y, sd)
+    ref = fitted["none"]
     pick = out["nc"]["pick"]
     if pick != "none":
-        win = SCORERS["nc"].win_probability(cands[pick].fit(X, y, sd), ref, X, sd)
+        win = SCORERS["nc"].win_probability(fitted[pick], ref, X, sd)
         pick = pick if win >= 0.9 else "none"
         out["nc_checked"] = {"pick": pick, "acc": accs[pick], "win_probability": win}
     else:

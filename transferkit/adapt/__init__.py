@@ -36,7 +36,8 @@ __all__ = [
     "DomainStandardScaler", "ImportanceWeightedScorer", "JDA", "KLIEP", "KMM", "MEDA",
     "NeighborhoodConsistency", "ReverseValidation",
     "SoftNeighborhoodDensity", "SubspaceAlignment", "TCA", "TrAdaBoost", "adapt", "adapt_features",
-    "check_X_domain", "cluster_ami", "cluster_premise", "committee_agreement", "coral_distance", "distance_report", "get_method", "list_methods",
+    "check_X_domain", "cluster_ami", "cluster_premise", "committee_agreement", "coral_distance",
+    "distance_report", "get_method", "list_methods",
     "load_da_model", "make_da_pipeline", "mmd", "pack", "predict_target", "proxy_a_distance",
     "save_da_model", "score_candidates", "source_target_split",
 ]

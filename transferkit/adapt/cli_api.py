@@ -182,8 +182,8 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     CSV/TSV with ``text_column``/``label_column``, ``.npz``/``.npy`` arrays) or Datasets; the
     target may be unlabelled (loose images, an ``.npz`` with only ``X``, a CSV without labels).
     ``method``: ``'auto'`` (label-free selection with ``scorer``, default ``'auto'``: NC when
-    its cluster premise holds, else SND; or always one of ``'nc'``, ``'iwv'``, ``'dev'``,
-    ``'snd'``, ``'rv'``), ``'none'`` (source only) or a method name (see :data:`RUNNERS`); deep
+    its cluster premise holds, else committee agreement; or always one of ``'nc'``,
+    ``'iwv'``, ``'dev'``, ``'snd'``, ``'rv'``, ``'agreement'``), ``'none'`` (source only) or a method name (see :data:`RUNNERS`); deep
     methods choose their trade-off and epochs with ``scorer`` (default and ``'auto'``: ``'dev'``).
     ``backbone``: a backbone name, or ``'none'`` to use array inputs as features.
     Target labels are never used for fitting; if present, the result's ``target_accuracy``
