@@ -172,8 +172,27 @@ def strategy_options(strategy: str, num_blocks: int, epochs: int, image_size: in
     return opts
 
 
-def train_and_score(train, test, backbone, strategy, opts, device, cache_dir, seed=0) -> dict:
-    """Train one (backbone, strategy) pair on ``train``; accuracy on ``test``."""
+def extra_test_set(name, per_task, n_extra, seed):
+    """Up to ``n_extra`` samples of task ``name`` outside its ``per_task`` subsample
+    (stratified, ``seed``): more test data for the same training part (``--extra-test``)."""
+    import dataclasses
+
+    from bench.advise_validation import full_image_task
+    from transferkit.advise.advisor import stratified_subsample
+
+    full = full_image_task(name)
+    rest = np.setdiff1d(np.arange(len(full)), stratified_subsample(full.y, per_task, 0))
+    if not len(rest):
+        return None
+    pick = rest[stratified_subsample(np.asarray(full.y)[rest], n_extra, seed)]
+    return dataclasses.replace(full.subset(pick), split=None)
+
+
+def train_and_score(train, test, backbone, strategy, opts, device, cache_dir, seed=0,
+                    extra=None) -> dict:
+    """Train one (backbone, strategy) pair on ``train``; accuracy on ``test`` (and, with
+    ``extra``, on ``test`` + ``extra``: ``accuracy``, with ``accuracy_heldout`` the held-out
+    part alone and ``correct`` the per-sample 0/1 string, held-out part first)."""
     from transferkit.train import fit
     from transferkit.train.modelfile import Predictor
     from transferkit.train.trainer import resolve_device
@@ -185,9 +204,13 @@ def train_and_score(train, test, backbone, strategy, opts, device, cache_dir, se
     dev = str(resolve_device(device))
     pred = Predictor(res.model.to(dev).eval(), res.classes, res.preprocessing, device=dev,
                      batch_size=64)
-    proba = pred.predict_proba(test)
-    acc = float((proba.argmax(1) == np.asarray(test.y)).mean())
-    return {"accuracy": acc, "fit_s": round(t_fit, 2),
+    hits = [pred.predict_proba(part).argmax(1) == np.asarray(part.y)
+            for part in ([test] if extra is None else [test, extra])]
+    acc = float(np.concatenate(hits).mean())
+    more = {} if extra is None else {
+        "accuracy_heldout": float(hits[0].mean()),
+        "correct": "".join("1" if h else "0" for h in np.concatenate(hits))}
+    return {"accuracy": acc, **more, "fit_s": round(t_fit, 2),
             "eval_s": round(time.perf_counter() - t0 - t_fit, 2),
             "trained_params": res.trained_params, "options": opts, "timings": res.timings,
             "train_accuracy": res.metrics.get("train_accuracy")}
@@ -223,8 +246,11 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
                                 args.partial_k)["k"]
         if "partial" in row and row["partial"]["options"].get("k") != want:
             del row["partial"]
+    extra = (extra_test_set(name, args.per_task, args.extra_test, args.seed)
+             if args.extra_test and ds.modality != "text" else None)
     out.update({"task": name, "modality": ds.modality, "n_train": len(train),
-                "n_test": len(test)})
+                "n_test": len(test) + (0 if extra is None else len(extra)),
+                "n_test_heldout": len(test)})
     table = out.setdefault("accuracy", {})
     size = args.image_size if ds.modality != "text" else 0
     todo = [] if args.advice_only else [
@@ -233,11 +259,12 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
     tr_m, te_m = train, test
     if todo and size and ds.modality == "image":
         tr_m, te_m = decode_to_arrays(train, size), decode_to_arrays(test, size)
+        extra = None if extra is None else decode_to_arrays(extra, size)
     for b, strategy in todo:
         opts = strategy_options(strategy, out["num_blocks"][b], args.epochs,
                                 size if ds.modality != "text" else None, args.partial_k)
         r = train_and_score(tr_m, te_m, b, strategy, opts, args.device, cache_dir,
-                            seed=args.seed)
+                            seed=args.seed, extra=extra)
         table.setdefault(b, {})[strategy] = r
         print(json.dumps({"task": name, "backbone": b, "strategy": strategy,
                           "accuracy": round(r["accuracy"], 4), "fit_s": r["fit_s"]}), flush=True)
@@ -355,7 +382,10 @@ def markdown(res) -> str:
     lines = ["# advise vs fine-tuning: (backbone x strategy) accuracy", "",
              f"Machine: {res['machine']}. Per task {cfg['per_task']} images / "
              f"{cfg['per_task_text']} texts (stratified), held-out {cfg['test_size']:.0%} "
-             f"(same split for every pair, seed {cfg.get('seed', 0)}); trained strategies {cfg['epochs']} epochs, "
+             f"(same split for every pair, seed {cfg.get('seed', 0)})"
+             + (f", image tasks also tested on up to {cfg['extra_test']} samples outside the "
+                "subsample (the accuracies are over both)" if cfg.get("extra_test") else "")
+             + f"; trained strategies {cfg['epochs']} epochs, "
              f"batch 16, no validation (last epoch); image size "
              f"{cfg['image_size'] or 'native (the recipes own input)'}; devices "
              f"{', '.join(sorted({r['device'] for r in res.get('runs', [])}))}. "
@@ -382,7 +412,10 @@ def markdown(res) -> str:
                      f"{_f(t.get('regret_backbone_points'), '{:.1f}')}, strategy "
                      f"{_f(t.get('regret_strategy_points'), '{:.1f}')})"
                      + ("" if t.get("complete") else "; not every pair measured"))
-        lines += [f"## {t['task']} (train {t['n_train']} / test {t['n_test']}; "
+        held = t.get("n_test_heldout", t["n_test"])
+        lines += [f"## {t['task']} (train {t['n_train']} / test {t['n_test']}"
+                  + (f" = {held} held out + {t['n_test'] - held} more" if held != t["n_test"]
+                     else "") + "; "
                   f"{t.get('seconds', 0):.0f} s)", "", head + ".", "",
                   "| backbone | " + " | ".join(
                       f"partial (k={'/'.join(map(str, ks))})" if s == "partial" and ks else s
@@ -458,6 +491,9 @@ def parse(argv):
     ap.add_argument("--resume", action="store_true",
                     help="keep the advice and pairs already in the results file (same settings) "
                          "and run only the missing pairs")
+    ap.add_argument("--extra-test", type=int, default=0, metavar="N",
+                    help="image tasks: also test on up to N samples outside the subsample "
+                         "(same training part; a larger test set, less noise in the accuracy)")
     ap.add_argument("--partial-k", type=int, default=None,
                     help="train partial at this k instead of the advisor's")
     ap.add_argument("--re-advise", action="store_true",
@@ -486,14 +522,15 @@ def parse(argv):
 
 
 RESUME_KEYS = ("per_task", "per_task_text", "test_size", "epochs", "image_size", "seed",
-               "backbones")
+               "backbones", "extra_test")
 
 
 def resumable(old: dict, config: dict) -> dict:
     """The tasks of ``old`` a run with ``config`` may keep: all of them when the settings are
     the same; when only the candidate backbones differ, the trained pairs of the backbones still
     wanted, without the advice (it depends on the candidates and is computed again)."""
-    oc = {k: old.get("config", {}).get(k, 0 if k == "seed" else None) for k in RESUME_KEYS}
+    oc = {k: old.get("config", {}).get(k, 0 if k in ("seed", "extra_test") else None)
+          for k in RESUME_KEYS}
     if all(oc[k] == config.get(k) for k in RESUME_KEYS):
         return {t["task"]: t for t in old["tasks"]}
     if any(oc[k] != config[k] for k in RESUME_KEYS if k != "backbones"):

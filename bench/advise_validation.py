@@ -52,34 +52,40 @@ def _split(ds, n, seed=0):
     return dataclasses.replace(_sub(ds, n, seed), split=None)
 
 
-def image_tasks(n, names=None):
-    """(name, stratified subsample of n) for each image task, or only those in ``names``."""
+IMAGE_TASK_NAMES = ("hymenoptera", "office_amazon", "office_caltech10", "office_dslr",
+                    "office_webcam", "digits_sklearn", "usps", "mnist")
+
+
+def full_image_task(name):
+    """The whole labelled image set behind task ``name`` (before any subsample)."""
     import h5py
 
     from transferkit.data import from_arrays, load_data, load_digits_dataset
 
-    def want(name):
-        return names is None or name in names
-
-    if want("hymenoptera"):
-        yield "hymenoptera", _split(load_data(DATA / "images" / "hymenoptera"), n)
-    for dom in ("amazon", "caltech10", "dslr", "webcam"):
-        if want(f"office_{dom}"):
-            yield f"office_{dom}", _split(load_data(DATA / "office_caltech10" / "images" / dom), n)
-    if want("digits_sklearn"):
-        yield "digits_sklearn", _split(load_digits_dataset(), n)
-    if want("usps"):
+    if name == "hymenoptera":
+        return load_data(DATA / "images" / "hymenoptera")
+    if name.startswith("office_"):
+        return load_data(DATA / "office_caltech10" / "images" / name[len("office_"):])
+    if name == "digits_sklearn":
+        return load_digits_dataset()
+    if name == "usps":
         with h5py.File(DATA / "digits" / "usps" / "usps.h5", "r") as f:
             X = f["train/data"][:].reshape(-1, 16, 16).astype(np.float32)
             y = f["train/target"][:].astype(np.int64)
-        yield "usps", _split(from_arrays(X, y, classes=[str(i) for i in range(10)],
-                                         source="usps"), n)
-    if want("mnist"):  # the 10,000 test images (the shared data has no training images)
+        return from_arrays(X, y, classes=[str(i) for i in range(10)], source="usps")
+    if name == "mnist":  # the 10,000 test images (the shared data has no training images)
         from bench.digits_data import load_mnist_test
 
         X, y = load_mnist_test(DATA / "digits")
-        yield "mnist", _split(from_arrays(X[:, 0], y, classes=[str(i) for i in range(10)],
-                                          source="mnist"), n)
+        return from_arrays(X[:, 0], y, classes=[str(i) for i in range(10)], source="mnist")
+    raise KeyError(name)
+
+
+def image_tasks(n, names=None):
+    """(name, stratified subsample of n) for each image task, or only those in ``names``."""
+    for name in IMAGE_TASK_NAMES:
+        if names is None or name in names:
+            yield name, _split(full_image_task(name), n)
 
 
 def text_tasks(n, domains=("books", "dvd", "electronics", "kitchen")):
