@@ -13,7 +13,8 @@ candidate backbone is trained with every strategy on the training part through
 
 with the advisor's (= the recipes' default) learning rate of each strategy and one fixed budget
 for the three trained ones: ``--epochs`` epochs, batch 16, no validation (the last epoch is
-kept), so the held-out labels never pick anything. Accuracy is measured on the held-out part.
+kept), so the held-out labels never pick anything. Accuracy is measured on the held-out part
+(with ``--extra-test N``, also on up to N samples from outside the subsample: less noise).
 
 Reported per task: the accuracy table, the advised pair and its regret over all pairs (best
 accuracy minus the advised pair's, points), whether the advised strategy is the measured best
@@ -189,10 +190,11 @@ def extra_test_set(name, per_task, n_extra, seed):
 
 
 def train_and_score(train, test, backbone, strategy, opts, device, cache_dir, seed=0,
-                    extra=None) -> dict:
+                    extra=None, record=False) -> dict:
     """Train one (backbone, strategy) pair on ``train``; accuracy on ``test`` (and, with
     ``extra``, on ``test`` + ``extra``: ``accuracy``, with ``accuracy_heldout`` the held-out
-    part alone and ``correct`` the per-sample 0/1 string, held-out part first)."""
+    part alone and ``correct`` the per-sample 0/1 string, held-out part first; ``record``:
+    the same keys without ``extra``)."""
     from transferkit.train import fit
     from transferkit.train.modelfile import Predictor
     from transferkit.train.trainer import resolve_device
@@ -207,7 +209,7 @@ def train_and_score(train, test, backbone, strategy, opts, device, cache_dir, se
     hits = [pred.predict_proba(part).argmax(1) == np.asarray(part.y)
             for part in ([test] if extra is None else [test, extra])]
     acc = float(np.concatenate(hits).mean())
-    more = {} if extra is None else {
+    more = {} if extra is None and not record else {
         "accuracy_heldout": float(hits[0].mean()),
         "correct": "".join("1" if h else "0" for h in np.concatenate(hits))}
     return {"accuracy": acc, **more, "fit_s": round(t_fit, 2),
@@ -264,7 +266,7 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
         opts = strategy_options(strategy, out["num_blocks"][b], args.epochs,
                                 size if ds.modality != "text" else None, args.partial_k)
         r = train_and_score(tr_m, te_m, b, strategy, opts, args.device, cache_dir,
-                            seed=args.seed, extra=extra)
+                            seed=args.seed, extra=extra, record=bool(args.extra_test))
         table.setdefault(b, {})[strategy] = r
         print(json.dumps({"task": name, "backbone": b, "strategy": strategy,
                           "accuracy": round(r["accuracy"], 4), "fit_s": r["fit_s"]}), flush=True)
