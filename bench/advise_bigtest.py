@@ -123,6 +123,28 @@ def reproduction(run, ref) -> dict:
     return out
 
 
+def certainty(run, tasks) -> dict:
+    """The advice's bootstrap certainty (``advise(..., bootstrap=20)``) re-computed on each
+    task's training part, beside the measured best backbone and the regret."""
+    from bench.advise_finetune import holdout, load_tasks
+    from transferkit.advise import advise
+
+    cfg, want = run["config"], {t["task"]: t for t in tasks}
+    out = {}
+    for name, ds in load_tasks(list(want), cfg["per_task"], cfg["per_task_text"]):
+        train, _ = holdout(ds, cfg["test_size"], seed=cfg.get("seed", 0))
+        adv = advise(train, backbones=cfg["backbones"], max_samples=None, progress=False,
+                     bootstrap=20)
+        t = want[name]
+        best_b = {b: max(r["accuracy"] for r in row.values()) for b, row in t["accuracy"].items()}
+        out[name] = {"pick": adv.backbone, "same_pick_as_run": adv.backbone == t["advice"]["backbone"],
+                     "share_first": adv.selection_certainty["share_first"],
+                     "pick_share": adv.selection_certainty["pick_share"],
+                     "measured_best_backbone": max(best_b, key=best_b.get),
+                     "regret_backbone_points": t.get("regret_backbone_points")}
+    return out
+
+
 def _f(v, fmt="{:+.2f}"):
     return "-" if v is None else fmt.format(v)
 
@@ -157,6 +179,17 @@ def markdown(res) -> str:
                   "seed's noise comes on top).", "",
                   f"Advice: mean regret {_f(r['regret_mean'], '{:.2f}')} points over "
                   f"{len(r['sizes'])} tasks.", ""]
+        if r.get("certainty"):
+            lines += ["The advice's bootstrap certainty on each training part (share of 20 "
+                      "paired resamples in which the advised backbone has the best LogME; below "
+                      "90 % the advice calls it a near-tie):", "",
+                      "| task | advised | share first | near-tie | measured best backbone | "
+                      "backbone regret (points) |", "|---|---|---|---|---|---|"]
+            lines += [f"| {k} | {c['pick']} | {c['pick_share']:.0%} | "
+                      f"{'yes' if c['pick_share'] < 0.9 else 'no'} | "
+                      f"{c['measured_best_backbone']} | {_f(c['regret_backbone_points'], '{:.1f}')} |"
+                      for k, c in r["certainty"].items()]
+            lines.append("")
         if r.get("reproduction"):
             lines += ["Held-out part against the reference run "
                       f"(`{res['reference']}`), pairs equal / pairs (largest difference, "
@@ -173,6 +206,8 @@ def main(argv=None):
                     help="a run on the same training parts without --extra-test")
     ap.add_argument("--n-boot", type=int, default=500)
     ap.add_argument("--out-stem", default="advise_bigtest")
+    ap.add_argument("--certainty", action="store_true",
+                    help="also re-advise each training part with the bootstrap certainty")
     a = ap.parse_args(argv)
     ref = _load(a.reference) if a.reference else None
     res = {"runs": a.stems, "reference": a.reference, "n_boot": a.n_boot, "per_run": {}}
@@ -189,7 +224,8 @@ def main(argv=None):
                       for t in tasks},
             "bootstrap": bootstrap(tasks, hits, a.n_boot),
             "regret_mean": float(np.mean(regrets)) if regrets else None,
-            "reproduction": reproduction(run, ref) if ref else None}
+            "reproduction": reproduction(run, ref) if ref else None,
+            "certainty": certainty(run, tasks) if a.certainty else None}
     from bench._results import write_results
 
     write_results(a.out_stem, res, markdown(res))

@@ -64,7 +64,7 @@ def test_scenario_1_retrains_the_later_blocks_when_the_features_do_not_group_the
 
 
 def test_advise_says_why_scenario_1_retrains(monkeypatch):
-    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+    def fake(name, ds, sub, counts, cache_dir, seed, progress, **_):
         rep = _fake_report(name, 0.5, False, True, blocks=[1_000] * 6)
         rep.class_ami = -0.004
         return rep
@@ -105,7 +105,7 @@ def _fake_report(name, logme_v, large, similar, blocks=()):
 )
 def test_advise_scenarios_with_mocked_measurements(monkeypatch, large, similar, scenario, strategy):
     # candidate "b" has the best LogME; its measurements decide the scenario, "a" is the opposite
-    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+    def fake(name, ds, sub, counts, cache_dir, seed, progress, **_):
         if name == "b":
             return _fake_report("b", 0.5, large, similar)
         return _fake_report(name, -0.5, not large, not similar)
@@ -130,7 +130,7 @@ def test_advise_scenarios_with_mocked_measurements(monkeypatch, large, similar, 
 def test_scenario_2_with_too_few_samples_for_any_block_says_extract_and_why(monkeypatch):
     blocks = [1_000, 100_000, 400_000]
 
-    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+    def fake(name, ds, sub, counts, cache_dir, seed, progress, **_):
         return _fake_report(name, 0.5, False, False, blocks)
 
     monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
@@ -146,7 +146,7 @@ def test_scenario_2_with_too_few_samples_for_any_block_says_extract_and_why(monk
 
 
 def test_select_by_picks_the_backbone_with_that_score(monkeypatch):
-    def fake(name, ds, sub, counts, cache_dir, seed, progress):
+    def fake(name, ds, sub, counts, cache_dir, seed, progress, **_):
         rep = _fake_report(name, {"a": 0.9, "b": 0.1}[name], False, True)
         rep.scores["hscore"] = {"a": 1.0, "b": 2.0}[name]
         return rep
@@ -256,6 +256,26 @@ def test_cli_advise_json(tiny_images, shared_cache):
                                     "--no-progress"])
     assert text.exit_code == 0, text.output
     assert "AMI" in text.output and "k-means clusters" in text.output and "…" not in text.output
+    assert "first" not in text.output  # one candidate: no bootstrap certainty
+
+
+def test_cli_advise_shows_the_bootstrap_certainty(tiny_images, shared_cache):
+    from typer.testing import CliRunner
+
+    from transferkit.cli import _register, app
+
+    _register()
+    args = ["advise", str(tiny_images), "--backbones", "efficientnet_lite0,mobilenet_v2",
+            "--cache-dir", str(shared_cache), "--bootstrap", "10"]
+    r = CliRunner().invoke(app, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    cert = json.loads(r.stdout)["selection_certainty"]
+    assert cert["resamples"] == 10 and set(cert["share_first"]) == {"efficientnet_lite0",
+                                                                   "mobilenet_v2"}
+    assert sum(cert["share_first"].values()) == pytest.approx(1.0)
+    text = CliRunner().invoke(app, [*args, "--no-progress"])
+    assert text.exit_code == 0, text.output
+    assert "bootstrap resamples" in text.output and "first" in text.output
 
 
 def test_fit_strategy_auto_follows_the_advice(tiny_images, shared_cache, tmp_path, monkeypatch):
@@ -302,3 +322,53 @@ def test_cli_fit_auto_prints_the_advice_and_the_ignored_option(tiny_images, shar
     assert "note: k ignored" in r.output
     cfg = json.loads((tmp_path / "m" / "config.json").read_text())
     assert cfg["advice"]["ignored_options"] == ["k"] and cfg["strategy"] == "extract"
+
+
+# --- how certain the backbone pick is: paired bootstrap of the selection score -------------------
+def _reports_with_resamples(a_vals, b_vals):
+    a, b = _fake_report("a", 0.5, False, True), _fake_report("b", 0.4, False, True)
+    a.score_resamples, b.score_resamples = list(a_vals), list(b_vals)
+    return [a, b]
+
+
+def test_selection_certainty_counts_resamples_won():
+    from transferkit.advise.advisor import selection_certainty
+
+    reps = _reports_with_resamples([1.0] * 18 + [0.0] * 2, [0.5] * 20)
+    cert = selection_certainty(reps, "a")
+    assert cert == {"resamples": 20, "share_first": {"a": 0.9, "b": 0.1}, "pick": "a",
+                    "pick_share": 0.9}
+    # a resample where a score could not be computed counts for the others
+    reps = _reports_with_resamples([None, 1.0, 1.0, 0.0], [0.5, 0.5, 0.5, 0.5])
+    assert selection_certainty(reps, "a")["share_first"] == {"a": 0.5, "b": 0.5}
+    assert selection_certainty(reps[:1], "a") is None  # one candidate
+    assert selection_certainty(_reports_with_resamples([], []), "a") is None
+
+
+def test_advise_reports_a_near_tie(monkeypatch):
+    vals = {"a": ([1.0] * 11 + [0.0] * 9, 0.5), "b": ([0.5] * 20, 0.4)}
+    seen = {}
+
+    def fake(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=0, score_name="logme"):
+        seen[name] = (bootstrap, score_name)
+        rep = _fake_report(name, vals[name][1], False, True)
+        rep.score_resamples = vals[name][0][:bootstrap]
+        return rep
+
+    monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
+    ds = from_arrays(np.zeros((20, 8, 8), np.float32), np.arange(20) % 2)
+    adv = advise(ds, backbones="a,b")
+    assert seen == {"a": (20, "logme"), "b": (20, "logme")}
+    assert adv.backbone == "a" and adv.selection_certainty["pick_share"] == 0.55
+    assert "ranks first in 55% of 20 bootstrap resamples" in adv.reason
+    assert "(b: 45%), a near-tie" in adv.reason
+    d = json.loads(json.dumps(adv.to_dict()))
+    assert d["selection_certainty"]["share_first"] == {"a": 0.55, "b": 0.45}
+    assert "score_resamples" not in d["backbones"][0]
+    vals["a"] = ([1.0] * 20, 0.5)
+    adv = advise(ds, backbones="a,b")
+    assert "ranks first in 100% of 20" in adv.reason and "near-tie" not in adv.reason
+    assert advise(ds, backbones="a,b", bootstrap=0).selection_certainty is None
+    assert advise(ds, backbones="a").selection_certainty is None and seen["a"][0] == 0
+    with pytest.raises(DataError, match="bootstrap"):
+        advise(ds, backbones="a,b", bootstrap=-1)

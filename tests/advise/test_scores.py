@@ -141,6 +141,27 @@ def test_logme_wide_features_close_to_supremum():
     assert brute - 5e-3 <= logme(f, y) <= brute + 1e-9
 
 
+@pytest.mark.parametrize("n,d,rank", [(200, 30, None), (40, 90, None), (150, 60, 8),
+                                      (30, 80, 5), (64, 64, None)])
+def test_logme_gram_spectrum_equals_svd(n, d, rank):
+    """The Gram-matrix spectrum (tall, wide, square, rank-deficient) against an SVD."""
+    from transferkit.advise.scores import _spectrum
+
+    rng = np.random.default_rng(n + d)
+    f = rng.normal(size=(n, d)) if rank is None else (rng.normal(size=(n, rank))
+                                                      @ rng.normal(size=(rank, d)))
+    Y = np.eye(4)[rng.integers(0, 4, n)]
+    u, s, _ = np.linalg.svd(f, full_matrices=False)
+    keep = s > s.max() * max(n, d) * np.finfo(float).eps
+    sigma, proj = _spectrum(f, Y)
+    assert len(sigma) == int(keep.sum()) == (rank or min(n, d))
+    order = np.argsort(sigma)[::-1]
+    np.testing.assert_allclose(sigma[order], s[keep] ** 2, rtol=1e-9)
+    # coordinates are unique up to the sign of each singular vector: compare |U^T Y| and the
+    # energy kept in the basis, which is what LogME uses (x and ||y||^2 - ||x||^2)
+    np.testing.assert_allclose(np.abs(proj[order]), np.abs(u[:, keep].T @ Y), atol=1e-9)
+
+
 def test_logme_features_orthogonal_to_labels_give_noise_only_evidence():
     """w = 0 (alpha -> inf): y ~ N(0, I / beta) with beta = n / ||y||^2 = 2 for both classes."""
     f = np.array([[1.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]])
