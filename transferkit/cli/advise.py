@@ -16,6 +16,7 @@ def advise(
     max_samples: int = typer.Option(2000, "--max-samples", help="Score a stratified subsample of at most this many samples (0 = all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
     select_by: str = typer.Option("logme", "--select-by", help="Score that picks the backbone: logme, hscore, leep or nce."),
+    bootstrap: int = typer.Option(20, "--bootstrap", help="Paired bootstrap resamples of the scored samples: how often each backbone has the best score (0 = off)."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of a CSV/TSV file."),
     label_column: str = typer.Option(None, "--label-column", help="Label column of a CSV/TSV file."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
@@ -30,7 +31,7 @@ def advise(
     ds = load_data(data, text_column=text_column, label_column=label_column)
     adv = advise_api(ds, backbones=backbones, cache_dir=cache_dir,
                      max_samples=max_samples or None, seed=seed, select_by=select_by,
-                     progress=progress and not json_out)
+                     progress=progress and not json_out, bootstrap=bootstrap)
     if json_out:
         emit_json(adv.to_dict())
         return
@@ -44,14 +45,20 @@ def advise(
     sig = ", ".join(f"{k} {v}" for k, v in sim.signals.items() if v is not None)
     c.print(f"similarity: [bold]{sim.label}[/] - {sim.method} = {sim.value:.3f} "
             f"(threshold {sim.threshold}; {sig})")
+    cert = adv.selection_certainty
+    first = [] if not cert else ["first"]
     rows = [[r.backbone, *(_f(r.scores.get(k)) for k in ("logme", "leep", "nce", "hscore")),
+             *([f"{cert['share_first'][r.backbone]:.0%}"] if cert else []),
              _f(r.class_ami), f"{r.similarity.value:.3f}", r.size.label, f"{r.seconds:.1f}"]
             for r in adv.reports]
     table("transferability (higher is better)",
-          ["backbone", "LogME", "LEEP", "NCE", "H-score", "AMI", "sim.", "size", "s"], rows)
+          ["backbone", "LogME", "LEEP", "NCE", "H-score", *first, "AMI", "sim.", "size", "s"],
+          rows)
     c.print("[dim]AMI: k-means clusters of the features vs the labels (scenario 1 keeps the "
             f"backbone frozen only from {CLASS_AMI_THRESHOLD}); sim.: similarity to the "
-            "pretraining data[/]")
+            "pretraining data"
+            + (f"; first: share of {cert['resamples']} bootstrap resamples in which the "
+               f"backbone has the best {adv.selection_score}" if cert else "") + "[/]")
     k = f", k={adv.k}" if adv.k is not None else ""
     lr = f", lr={adv.lr:g}" if adv.lr is not None else ""
     ep = f", epochs={adv.epochs}" if adv.epochs is not None else ""
