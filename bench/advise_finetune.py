@@ -191,10 +191,8 @@ def extra_test_set(name, per_task, n_extra, seed):
 
 def train_and_score(train, test, backbone, strategy, opts, device, cache_dir, seed=0,
                     extra=None, record=False) -> dict:
-    """Train one (backbone, strategy) pair on ``train``; accuracy on ``test`` (and, with
-    ``extra``, on ``test`` + ``extra``: ``accuracy``, with ``accuracy_heldout`` the held-out
-    part alone and ``correct`` the per-sample 0/1 string, held-out part first; ``record``:
-    the same keys without ``extra``)."""
+    """Train one (backbone, strategy) pair on ``train``; accuracy on ``test`` (+ ``extra``),
+    with ``extra`` or ``record`` also ``accuracy_heldout`` and ``correct`` (0/1 per sample)."""
     from transferkit.train import fit
     from transferkit.train.modelfile import Predictor
     from transferkit.train.trainer import resolve_device
@@ -531,9 +529,11 @@ def resumable(old: dict, config: dict) -> dict:
     """The tasks of ``old`` a run with ``config`` may keep: all of them when the settings are
     the same; when only the candidate backbones differ, the trained pairs of the backbones still
     wanted, without the advice (it depends on the candidates and is computed again)."""
-    oc = {k: old.get("config", {}).get(k, 0 if k in ("seed", "extra_test") else None)
-          for k in RESUME_KEYS}
-    if all(oc[k] == config.get(k) for k in RESUME_KEYS):
+    def settings(cfg):  # keys added later (seed, extra_test) default to what runs had before
+        return {k: cfg.get(k, 0 if k in ("seed", "extra_test") else None) for k in RESUME_KEYS}
+
+    oc, config = settings(old.get("config", {})), settings(config)
+    if oc == config:
         return {t["task"]: t for t in old["tasks"]}
     if any(oc[k] != config[k] for k in RESUME_KEYS if k != "backbones"):
         return {}
