@@ -17,7 +17,6 @@ Writes bench/results/<--out-stem>.{json,md} (default advise_bigtest).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -27,17 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.advise_seeds import tau_ceiling  # noqa: E402
+from bench.advise_seeds import RESULTS, load, tau_ceiling  # noqa: E402
 from bench.advise_validation import SCORES, concordance  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
-
-
-def _load(stem):
-    path = RESULTS / f"{stem}.json"
-    if not path.exists():
-        raise SystemExit(f"{path}: no such results file")
-    return json.loads(path.read_text())
 
 
 def task_hits(task):
@@ -78,7 +68,7 @@ def pooled(tasks, accs, score):
 def bootstrap(tasks, hits, n_boot=500, seed=0) -> dict:
     """Bootstrap over each task's test samples: score taus (intervals) and the retest tau."""
     rng = np.random.default_rng(seed)
-    n = [len(next(iter(next(iter(h.values())).values()))) for h in hits]
+    n = [len(next(iter(next(iter(h.values())).values()))) for h in hits]  # test samples (any pair)
     out = {}
     for name, strategy in (("best_over_strategies", None), ("extract", "extract")):
         full = [_acc(h, np.arange(m), strategy) for h, m in zip(hits, n, strict=True)]
@@ -209,10 +199,9 @@ def main(argv=None):
     ap.add_argument("--certainty", action="store_true",
                     help="also re-advise each training part with the bootstrap certainty")
     a = ap.parse_args(argv)
-    ref = _load(a.reference) if a.reference else None
+    ref = load([a.reference])[0] if a.reference else None
     res = {"runs": a.stems, "reference": a.reference, "n_boot": a.n_boot, "per_run": {}}
-    for stem in a.stems:
-        run = _load(stem)
+    for stem, run in zip(a.stems, load(a.stems), strict=True):  # same settings but the seed
         pairs = list(image_tasks(run))
         if not pairs:
             raise SystemExit(f"{RESULTS / (stem + '.json')}: no complete image task with "

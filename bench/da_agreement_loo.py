@@ -28,13 +28,10 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from bench import da_data  # noqa: E402
 from bench._results import write_results  # noqa: E402
-from transferkit.adapt import pack  # noqa: E402
-from transferkit.adapt.api import AUTO_METHODS, _candidates, _estimator  # noqa: E402
+from bench.da_auto import fit_candidates  # noqa: E402
 from transferkit.adapt.selection import best_or_source_only, committee_agreement  # noqa: E402
 
 FEATURES = Path(os.path.expanduser("~/.cache/transferkit/bench_features"))
@@ -46,12 +43,9 @@ RULES = {"whole committee (current)": False, "leave-one-out": True}
 
 
 def predictions(name, Xs, ys, Xt, seed=0):
-    """``{candidate: target predictions}``, the product's path (as ``bench.da_auto``)."""
-    sc = StandardScaler().fit(np.vstack([Xs, Xt]))
-    X, y, sd = pack(sc.transform(Xs), sc.transform(Xt), ys)
-    cands = _candidates(AUTO_METHODS, _estimator(seed), seed, len(X))
-    return {n: clone(est).fit(X, y, sd).predict(X[sd < 0], sd[sd < 0])
-            for n, est in cands.items()}
+    """``{candidate: target predictions}``, the product's path (``bench.da_auto``'s fits)."""
+    *_, X, _, sd, _, fitted = fit_candidates(Xs, ys, Xt, seed)
+    return {n: f.predict(X[sd < 0], sd[sd < 0]) for n, f in fitted.items()}
 
 
 def cached_pairs(fset, pairs_with, cache):

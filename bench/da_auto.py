@@ -76,16 +76,22 @@ def pick(rule, scores, premise, nc_pick):
     return best_or_source_only(scores[used]) if used in scores else None
 
 
-def run_pair(Xs, ys, Xt, yt, seed=0):
-    """One pair the product's way: pooled z-score, default candidates, every scorer."""
+def fit_candidates(Xs, ys, Xt, seed=0):
+    """The product's path up to the fits: pooled z-score, the default candidates, each
+    fitted on all samples. Returns ``(Xs, Xt, X, y, sd, cands, fitted)`` (Xs, Xt scaled)."""
     scaler = StandardScaler().fit(np.vstack([Xs, Xt]))
     Xs, Xt = scaler.transform(Xs), scaler.transform(Xt)
     X, y, sd = pack(Xs, Xt, ys)
     cands = _candidates(AUTO_METHODS, _estimator(seed), seed, len(X))
-    acc, fitted = {}, {}
-    for name, est in cands.items():
-        fitted[name] = clone(est).fit(X, y, sd)
-        acc[name] = float(np.mean(fitted[name].predict(X[sd < 0], sd[sd < 0]) == yt))
+    fitted = {name: clone(est).fit(X, y, sd) for name, est in cands.items()}
+    return Xs, Xt, X, y, sd, cands, fitted
+
+
+def run_pair(Xs, ys, Xt, yt, seed=0):
+    """One pair the product's way: pooled z-score, default candidates, every scorer."""
+    Xs, Xt, X, y, sd, cands, fitted = fit_candidates(Xs, ys, Xt, seed)
+    acc = {name: float(np.mean(f.predict(X[sd < 0], sd[sd < 0]) == yt))
+           for name, f in fitted.items()}
     scores = score_candidates(cands, X, y, sd, SCORERS, cv=DomainAwareSplit(3, random_state=seed))
     # committee agreement: the candidates fitted on all samples, against their majority vote
     preds = {n: f.predict(X[sd < 0], sd[sd < 0]) for n, f in fitted.items()}

@@ -266,7 +266,7 @@ def selection_certainty(reports: list, pick: str) -> dict | None:
     ok = ~np.isnan(R).all(0)
     if not ok.any():
         return None
-    first = np.nanargmax(np.where(np.isnan(R[:, ok]), -np.inf, R[:, ok]), axis=0)
+    first = np.argmax(np.where(np.isnan(R[:, ok]), -np.inf, R[:, ok]), axis=0)
     share = {r.backbone: round(float(np.mean(first == i)), 3) for i, r in enumerate(reports)}
     return {"resamples": int(ok.sum()), "share_first": share, "pick": pick,
             "pick_share": share[pick]}
@@ -348,10 +348,10 @@ def reason_text(advice_fields: dict, rep: BackboneReport, reports: list, score: 
 # ---------------------------------------------------------------------------------------------
 def _resampled(score, X, y, probs, idx_sets) -> list:
     """``score`` on each resample of the rows (None where it cannot be computed)."""
-    fn = {"logme": lambda i: logme(X[i], y[i]), "hscore": lambda i: hscore(X[i], y[i]),
-          "leep": lambda i: leep(probs[i], y[i]), "nce": lambda i: nce(probs[i], y[i])}[score]
     if score in ("leep", "nce") and probs is None:
         return []
+    fn = {"logme": lambda i: logme(X[i], y[i]), "hscore": lambda i: hscore(X[i], y[i]),
+          "leep": lambda i: leep(probs[i], y[i]), "nce": lambda i: nce(probs[i], y[i])}[score]
     out = []
     for i in idx_sets:
         try:
@@ -395,10 +395,12 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=
     size = assess_size(counts, body_params(model))
     blocks = block_params(model)
     ami = round(cluster_ami(X, y, seed=seed), 4)
-    # the same resamples for every backbone (same rows, same seed): paired
-    idx_sets = np.random.default_rng([seed, 7]).integers(0, len(y), (bootstrap, len(y)))
+    resamples = []
+    if bootstrap:  # the same resamples for every backbone (same rows, same seed): paired
+        idx_sets = np.random.default_rng([seed, 7]).integers(0, len(y), (bootstrap, len(y)))
+        resamples = _resampled(score_name, X, y, probs, idx_sets)
     return BackboneReport(
-        score_resamples=_resampled(score_name, X, y, probs, idx_sets) if bootstrap else [],
+        score_resamples=resamples,
         backbone=name, modality=cfg.modality,
         scores={k: (None if v is None else float(v)) for k, v in scores.items()},
         similarity=similarity, size=size, n_scored=len(y), num_blocks=int(cfg.num_blocks),
