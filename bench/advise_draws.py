@@ -11,7 +11,9 @@ cheap once the features are cached, so here it is measured on many draws:
 * ``--draws`` stratified training draws of each size in ``--train-sizes`` (a size is skipped
   where fewer than ``--min-test`` samples would be left), the rest of the pool as test;
 * on each draw: LogME, H-score, LEEP and NCE on the training part (the advisor's functions on
-  the same features) and the accuracy of :func:`fit_linear_probe` on the rest.
+  the same features), the accuracy of :func:`fit_linear_probe` on the rest, and that probe's own
+  cross-validated accuracy on the training part (``probe_cv``: a score that needs a few
+  linear fits per backbone instead of one closed form, measured here as a candidate).
 
 The reference for a backbone is its **expected accuracy**: the mean over draws. Reported per
 training size and score (pooled Kendall tau over the within-task pairs of backbones):
@@ -47,7 +49,7 @@ if str(ROOT) not in sys.path:
 from bench.advise_validation import IMAGE_TASK_NAMES, concordance, full_image_task  # noqa: E402
 
 BACKBONES = ("efficientnet_lite0", "mobilenet_v2", "efficientnet_lite1", "efficientnet_lite2")
-SCORES = ("logme", "hscore", "leep", "nce")
+SCORES = ("logme", "hscore", "leep", "nce", "probe_cv")
 STEM = "advise_draws"
 
 
@@ -87,14 +89,15 @@ def scores_of(X, y, probs) -> dict:
             "leep": float(leep(probs, y)), "nce": float(nce(probs, y))}
 
 
-def probe_accuracy(Xtr, ytr, Xte, yte, seed: int = 0) -> float:
-    """Accuracy on the test part of the product's ``extract`` head fitted on the training part."""
+def probe_accuracy(Xtr, ytr, Xte, yte, seed: int = 0) -> tuple[float, float]:
+    """``(test accuracy, inner-CV accuracy at the chosen C)`` of the product's ``extract`` head
+    fitted on the training part; the second uses the training labels only (a candidate score)."""
     from transferkit.train.strategies.extract import fit_linear_probe
 
-    mean, std, coef, intercept, classes, _ = fit_linear_probe(Xtr, ytr, seed=seed)
+    mean, std, coef, intercept, classes, info = fit_linear_probe(Xtr, ytr, seed=seed)
     z = ((Xte - mean) / std) @ np.asarray(coef, np.float64).T + intercept
     pred = classes[(z[:, 0] > 0).astype(int)] if z.shape[1] == 1 else classes[z.argmax(1)]
-    return float((pred == yte).mean())
+    return float((pred == yte).mean()), float(info["scores"][str(info["C"])])
 
 
 def run_task(name, backbones, sizes, n_draws, cap, min_test, cache_dir=None, log=print) -> dict:
@@ -113,8 +116,9 @@ def run_task(name, backbones, sizes, n_draws, cap, min_test, cache_dir=None, log
         for n, sp in splits.items():
             cell = out["sizes"][str(n)][b]
             for r, (tr, te) in enumerate(sp):
-                cell["accuracy"].append(probe_accuracy(X[tr], y[tr], X[te], y[te], seed=r))
-                for s, v in scores_of(X[tr], y[tr], probs[tr]).items():
+                acc, cv = probe_accuracy(X[tr], y[tr], X[te], y[te], seed=r)
+                cell["accuracy"].append(acc)
+                for s, v in (scores_of(X[tr], y[tr], probs[tr]) | {"probe_cv": cv}).items():
                     cell["scores"][s].append(v)
         log(f"{name} {b}: {len(y)} samples, {time.perf_counter() - t0:.0f} s")
     return out

@@ -26,11 +26,12 @@ def test_draws_are_stratified_and_disjoint():
 
 def test_probe_accuracy_tracks_separability():
     X, y = _blobs(3.0)
-    assert ad.probe_accuracy(X[:120], y[:120], X[120:], y[120:]) > 0.95
+    acc, cv = ad.probe_accuracy(X[:120], y[:120], X[120:], y[120:])
+    assert acc > 0.95 and cv > 0.9
     Xn, yn = _blobs(0.0)
-    assert ad.probe_accuracy(Xn[:120], yn[:120], Xn[120:], yn[120:]) < 0.6
+    assert ad.probe_accuracy(Xn[:120], yn[:120], Xn[120:], yn[120:])[0] < 0.6
     Xb, yb = X[y < 2], y[y < 2]  # binary: one coefficient row
-    assert ad.probe_accuracy(Xb[:80], yb[:80], Xb[80:], yb[80:]) > 0.95
+    assert ad.probe_accuracy(Xb[:80], yb[:80], Xb[80:], yb[80:])[0] > 0.95
 
 
 @pytest.fixture
