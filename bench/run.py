@@ -22,6 +22,7 @@ SUITES = {
     "office": "bench.recipes_office",        # issue 3: the ladder per Office-Caltech-10 domain
     "advise": "bench.advise_validation",     # issue 4: advice vs measured accuracy
     "advise_finetune": "bench.advise_finetune",  # issue 4: advice vs (backbone x strategy) fine-tuning
+    "advise_draws": "bench.advise_draws",    # issue 4: scores vs expected extract accuracy, 10 draws
     "da_shallow": "bench.da_shallow",        # issue 5: shallow DA vs skada / ADAPT
     "da_scorers": "bench.da_scorer_ensembles",  # issue 5: scorer combinations, re-read (after da_shallow)
     "da_parity": "bench.da_parity",          # issue 5: each gap to skada/ADAPT, pair by pair, and why
