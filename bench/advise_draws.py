@@ -35,6 +35,7 @@ Run: ``nice -n 5 .venv/bin/python -m bench.advise_draws`` (about 20 min on 2 CPU
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -82,13 +83,6 @@ def draws(y, n_train: int, n_draws: int):
     return list(sss.split(np.zeros(len(y)), y))
 
 
-def scores_of(X, y, probs) -> dict:
-    from transferkit.advise.scores import hscore, leep, logme, nce
-
-    return {"logme": float(logme(X, y)), "hscore": float(hscore(X, y)),
-            "leep": float(leep(probs, y)), "nce": float(nce(probs, y))}
-
-
 def probe_accuracy(Xtr, ytr, Xte, yte, seed: int = 0) -> tuple[float, float]:
     """``(test accuracy, inner-CV accuracy at the chosen C)`` of the product's ``extract`` head
     fitted on the training part; the second uses the training labels only (a candidate score)."""
@@ -101,6 +95,8 @@ def probe_accuracy(Xtr, ytr, Xte, yte, seed: int = 0) -> tuple[float, float]:
 
 
 def run_task(name, backbones, sizes, n_draws, cap, min_test, cache_dir=None, log=print) -> dict:
+    from transferkit.advise.advisor import feature_scores
+
     pool = pool_of(full_image_task(name), cap)
     y = np.asarray(pool.y)
     out = {"pool": int(len(y)), "classes": int(len(np.unique(y))), "sizes": {}}
@@ -118,8 +114,9 @@ def run_task(name, backbones, sizes, n_draws, cap, min_test, cache_dir=None, log
             for r, (tr, te) in enumerate(sp):
                 acc, cv = probe_accuracy(X[tr], y[tr], X[te], y[te], seed=r)
                 cell["accuracy"].append(acc)
-                for s, v in (scores_of(X[tr], y[tr], probs[tr]) | {"probe_cv": cv}).items():
-                    cell["scores"][s].append(v)
+                got = feature_scores(X[tr], y[tr], probs[tr]) | {"probe_cv": cv}
+                for s, v in got.items():
+                    cell["scores"][s].append(float(v))
         log(f"{name} {b}: {len(y)} samples, {time.perf_counter() - t0:.0f} s")
     return out
 
@@ -140,15 +137,6 @@ def _mean(v) -> float | None:
     """Mean of the defined values (None when none is)."""
     v = [x for x in v if x is not None]
     return float(np.mean(v)) if v else None
-
-
-def _concordance_pairs(groups_and_pairs) -> float | None:
-    c = d = 0
-    for rows, pairs in groups_and_pairs:
-        for i, j in pairs:
-            s = np.sign(rows[i][0] - rows[j][0]) * np.sign(rows[i][1] - rows[j][1])
-            c, d = c + int(s > 0), d + int(s < 0)
-    return None if c + d == 0 else float((c - d) / (c + d))
 
 
 def _rows(scores, accs) -> list:
@@ -185,8 +173,8 @@ def analyse_size(tasks: dict, size: str, backbones) -> dict:
         for r in range(R):
             one.append(concordance([_rows(sc[t][:, r], _loo_mean(acc[t], r)) for t in acc]))
             same.append(concordance([_rows(sc[t][:, r], acc[t][:, r]) for t in acc]))
-            res_t.append(_concordance_pairs([(_rows(sc[t][:, r], _loo_mean(acc[t], r)),
-                                              resolved[t]) for t in acc]))
+            res_t.append(concordance([_rows(sc[t][:, r], _loo_mean(acc[t], r)) for t in acc],
+                                     pairs=[sorted(resolved[t]) for t in acc]))
             reg.append(np.mean([100 * (acc[t].mean(1).max() - acc[t].mean(1)[sc[t][:, r].argmax()])
                                 for t in acc]))
         defined = [v for v in one if v is not None]
@@ -282,7 +270,7 @@ def parse(argv):
 
 
 def main(argv=None):
-    import os
+    import torch
 
     from bench._results import write_results
 
@@ -290,8 +278,6 @@ def main(argv=None):
     cfg = {"tasks": a.tasks.split(","), "backbones": a.backbones.split(","),
            "train_sizes": [int(n) for n in a.train_sizes.split(",")], "draws": a.draws,
            "pool": a.pool, "min_test": a.min_test}
-    import torch
-
     res = {"config": cfg, "machine": f"{os.cpu_count()} CPUs, torch {torch.__version__}, "
            f"{platform.python_version()}", "tasks": {}}
     t0 = time.perf_counter()

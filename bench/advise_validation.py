@@ -162,15 +162,17 @@ def kendall(a, b):
     return None if not np.isfinite(t) else float(t)
 
 
-def concordance(groups):
+def concordance(groups, pairs=None):
     """(concordant - discordant) / (concordant + discordant) over all pairs of
-    ``(score, accuracy)`` rows within each group (a pooled Kendall tau; None without pairs)."""
+    ``(score, accuracy)`` rows within each group (a pooled Kendall tau; None without pairs);
+    ``pairs``: per group, only these ``(i, j)`` row pairs."""
     c = d = 0
-    for rows in groups:
-        for i in range(len(rows)):
-            for j in range(i + 1, len(rows)):
-                s = np.sign(rows[i][0] - rows[j][0]) * np.sign(rows[i][1] - rows[j][1])
-                c, d = c + int(s > 0), d + int(s < 0)
+    for g, rows in enumerate(groups):
+        which = (pairs[g] if pairs is not None else
+                 [(i, j) for i in range(len(rows)) for j in range(i + 1, len(rows))])
+        for i, j in which:
+            s = np.sign(rows[i][0] - rows[j][0]) * np.sign(rows[i][1] - rows[j][1])
+            c, d = c + int(s > 0), d + int(s < 0)
     return None if c + d == 0 else float((c - d) / (c + d))
 
 

@@ -361,6 +361,14 @@ def _resampled(score, X, y, probs, idx_sets) -> list:
     return out
 
 
+def feature_scores(X, y, probs=None) -> dict:
+    """LogME and H-score of features ``X`` for labels ``y``; LEEP and NCE from the pretrained
+    head's probabilities ``probs`` (None without a head)."""
+    return {"logme": logme(X, y), "hscore": hscore(X, y),
+            "leep": None if probs is None else leep(probs, y),
+            "nce": None if probs is None else nce(probs, y)}
+
+
 def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=0,
                     score_name=SELECTION_SCORE) -> BackboneReport:
     from ..adapt.premise import cluster_ami  # (transferkit.adapt is imported only when used)
@@ -377,13 +385,11 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=
     X, y = np.asarray(feats.X, dtype=np.float64), np.asarray(feats.y)
     if len(np.unique(y)) < 2:
         raise DataError(f"{ds.source or 'data'}: fewer than 2 classes left after extraction")
-    scores = {"logme": logme(X, y), "hscore": hscore(X, y), "leep": None, "nce": None}
     notes = []
     has_head = cfg.modality == "image" and cfg.num_classes > 0
-    probs = None
+    probs = softmax(head_logits(model, X)) if has_head else None
+    scores = feature_scores(X, y, probs)
     if has_head:
-        probs = softmax(head_logits(model, X))
-        scores["leep"], scores["nce"] = leep(probs, y), nce(probs, y)
         kl = _bn_kl(model, sub, seed)
         similarity = image_similarity(probs, kl)
     else:
