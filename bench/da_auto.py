@@ -11,6 +11,7 @@ NC's cluster premise and the pick of each rule, including the product's default 
 candidates' majority vote on the target (:func:`transferkit.adapt.selection.committee_agreement`).
 
     python -m bench.da_auto --features DIR [--pairs-with DOMAIN] --name STEM
+    python -m bench.run da_auto      # every set of ALL_SETS (features built if missing)
 
 Writes ``bench/results/<STEM>.{json,md}``.
 """
@@ -25,6 +26,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from sklearn.base import clone  # noqa: E402
@@ -60,19 +62,26 @@ RULES = {"nc": ("nc", "nc"), "dev": ("dev", "dev"), "dev_input": ("dev_input", "
          "snd": ("snd", "snd"), "iwv": ("iwv", "iwv"),
          "agreement": ("agreement", "agreement"),
          "nc, else dev": ("nc", "dev"), "nc, else dev_input": ("nc", "dev_input"),
-         "nc, else snd": ("nc", "snd"), "nc, else agreement": ("nc", "agreement")}
+         "nc, else snd": ("nc", "snd"), "nc, else agreement": ("nc", "agreement"),
+         "nc, else nc(none|tca)": ("nc", "nc_tca")}
+#: 'nc_tca': NC between source-only and TCA only, with NC's bootstrap check (docs/adapt.md,
+#: "NC between source-only and TCA"; found on the three text sets, then checked on two more)
+TCA_PAIR = ("none", "tca")
 #: the product's default (`--method auto`)
 AUTO = f"nc, else {FALLBACK_SCORER}"
 
 
-def pick(rule, scores, premise, nc_pick):
+def pick(rule, scores, premise, nc_pick, nc_tca_pick=None):
     """The candidate a rule picks from a pair's scores; ``nc_pick`` is NC's pick after its
-    bootstrap check (the same for every rule that uses NC). None when the scorer's scores are
+    bootstrap check (the same for every rule that uses NC), ``nc_tca_pick`` the same between
+    source-only and TCA only. None when the scorer's scores are
     missing (a file written before that scorer existed)."""
     ok, fail = RULES[rule]
     used = ok if premise["holds"] else fail
     if used == "nc":
         return nc_pick
+    if used == "nc_tca":
+        return nc_tca_pick
     return best_or_source_only(scores[used]) if used in scores else None
 
 
@@ -103,9 +112,22 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
     if nc_pick != "none":  # NC's bootstrap check against source-only
         win = SCORERS["nc"].win_probability(fitted[nc_pick], fitted["none"], X, sd)
         nc_pick = nc_pick if win >= 0.9 else "none"
-    picks = {rule: pick(rule, scores, premise, nc_pick) for rule in RULES}
+    nc_tca_pick, win_tca = checked_pick(scores["nc"], lambda n: SCORERS["nc"].win_probability(
+        fitted[n], fitted["none"], X, sd))
+    picks = {rule: pick(rule, scores, premise, nc_pick, nc_tca_pick) for rule in RULES}
     return {"target_acc": acc, "scores": scores, "premise": premise, "picks": picks,
+            "nc_tca": {"pick": nc_tca_pick, "win_probability": win_tca},
             "same_prediction_as_source_only": same_as_none}
+
+
+def checked_pick(nc_scores, win):
+    """NC's pick between source-only and TCA, kept only if ``win(name)`` (its bootstrap
+    probability of beating source-only) is at least 0.9; returns ``(pick, probability)``."""
+    best = best_or_source_only({n: nc_scores[n] for n in TCA_PAIR if n in nc_scores})
+    if best == "none":
+        return "none", None
+    p = float(win(best))
+    return (best if p >= 0.9 else "none"), p
 
 
 def summarize(res):
@@ -169,17 +191,82 @@ def write(stem, folder, res, seconds):
     print("\n".join(lines[:len(RULES) + 9]))
 
 
-def rewrite(stem):
-    """Recompute the picks of every rule in ``RULES`` from a saved file's scores."""
+def rewrite(stem, cache=None):
+    """Recompute the picks of every rule in ``RULES`` from a saved file's scores. A file saved
+    before the 'nc_tca' rule gets its bootstrap check from the candidates' target predictions
+    cached by ``bench.da_agreement_loo`` (``cache``), on the same pooled z-scored features."""
     data = json.loads((RESULTS / f"{stem}.json").read_text())
+    missing = [p for p, r in data["pairs"].items() if "nc_tca" not in r]
+    for p in [p for p in missing if data["pairs"][p]["premise"]["holds"]]:
+        data["pairs"][p]["nc_tca"] = {"pick": None, "win_probability": None}  # never used
+        missing.remove(p)
+    if missing:
+        _add_nc_tca(data, missing, Path(cache or DEFAULT_CACHE))
     for r in data["pairs"].values():
         old = r["picks"]
         nc_pick = old["nc"]  # NC's pick after its bootstrap check, as saved
-        r["picks"] = {rule: pick(rule, r["scores"], r["premise"], nc_pick) for rule in RULES}
+        r["picks"] = {rule: pick(rule, r["scores"], r["premise"], nc_pick, r["nc_tca"]["pick"])
+                      for rule in RULES}
     write(stem, data["meta"]["features"], data["pairs"], data["meta"]["seconds"])
 
 
+DEFAULT_CACHE = os.path.expanduser("~/.cache/transferkit/bench_preds")
+
+
+def _add_nc_tca(data, pairs, cache):
+    folder = Path(data["meta"]["features"])
+    fset = folder.name
+    for name, Xs, ys, Xt, yt in da_data.feature_pairs(folder, "none"):
+        if name not in pairs:
+            continue
+        path = cache / f"{fset}__{name.replace('->', '__')}.npz"
+        if not path.exists():
+            raise SystemExit(f"{path}: no cached predictions (run bench.da_agreement_loo)")
+        with np.load(path, allow_pickle=False) as z:
+            names, P = [str(n) for n in z["names"]], z["P"]
+            if not np.array_equal(z["yt"], yt):
+                raise SystemExit(f"{path}: cached for other data (labels differ); delete it")
+        scaler = StandardScaler().fit(np.vstack([Xs, Xt]))
+        X, _, sd = pack(scaler.transform(Xs), scaler.transform(Xt), ys)
+        r = data["pairs"][name]
+        acc = {n: float(np.mean(P[i] == yt)) for i, n in enumerate(names)}
+        if any(abs(acc[n] - r["target_acc"][n]) > 1e-9 for n in TCA_PAIR):
+            raise SystemExit(f"{path}: cached predictions differ from {name}'s saved accuracy")
+        pred = {n: P[i] for i, n in enumerate(names)}
+
+        def win(n, pred=pred, X=X, sd=sd):
+            return SCORERS["nc"].win_probability_from_predictions(pred[n], pred["none"], X, sd)
+
+        nc_tca_pick, win = checked_pick(r["scores"]["nc"], win)
+        r["nc_tca"] = {"pick": nc_tca_pick, "win_probability": win}
+    left = [p for p in pairs if "nc_tca" not in data["pairs"][p]]
+    if left:
+        raise SystemExit(f"{folder}: pairs not found in the features: {left}")
+
+
+#: every feature set of docs/adapt.md: result stem suffix -> (pairs with this domain only,
+#: the ``bench.deep_features --only`` choice that builds it)
+ALL_SETS = {"office_lite0": (None, "office"), "office_googlenet": (None, "heldout"),
+            "amazon_minilm": (None, "amazon"), "sst2_amazon_minilm": ("sst2", "heldout"),
+            "text_tfidf_lsa": (None, "tfidf"), "amazon_titles_minilm": (None, "checks"),
+            "text_char_lsa": (None, "checks"), "titles_char_lsa": (None, "checks")}
+
+
+def run_all(seed=0):
+    """Every set of :data:`ALL_SETS` (``make bench``), building missing features first."""
+    from bench import deep_features
+
+    for fset, (pairs_with, only) in ALL_SETS.items():
+        folder = deep_features.DEFAULT_OUT / fset
+        if not folder.is_dir():
+            deep_features.main(["--only", only])
+        argv = ["--features", str(folder), "--name", f"da_auto_{fset}", "--seed", str(seed)]
+        main(argv + (["--pairs-with", pairs_with] if pairs_with else []))
+
+
 def main(argv=None):
+    if argv is not None and not argv:  # bench.run: every set
+        return run_all()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--features", help="folder of <domain>.npz (X, y) files")
     ap.add_argument("--rewrite", action="store_true",
@@ -187,9 +274,11 @@ def main(argv=None):
     ap.add_argument("--pairs-with", help="only the pairs that have this domain")
     ap.add_argument("--name", required=True, help="result file stem")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", help=f"cached candidate predictions for --rewrite "
+                    f"(default {DEFAULT_CACHE})")
     args = ap.parse_args(argv)
     if args.rewrite:
-        return rewrite(args.name)
+        return rewrite(args.name, args.cache)
     if not args.features:
         ap.error("--features is required (unless --rewrite)")
     t0, res = time.perf_counter(), {}

@@ -14,13 +14,24 @@ and the same 2,000 SST-2 sentences as bag-of-words TF-IDF (sublinear, words seen
 texts, at most 20,000), reduced by truncated SVD (LSA, 256 dimensions) and L2-normalised; the
 vocabulary and the SVD are fitted on the texts of all five domains together, without labels.
 
-    python -m bench.deep_features [--out DIR] [--only office|amazon|heldout|tfidf]
+Two more held-out text sets (``--only checks``), built for the fallback rule of docs/adapt.md
+("NC between source-only and TCA"), whose predictions were committed before they ran:
+``amazon_titles_minilm``, the *titles* of the same Amazon reviews (short texts; reviews with an
+empty title left out) through ``minilm_l6``, with the SST-2 sample's ``minilm_l6`` features as a
+fifth domain; and ``text_char_lsa``, the reviews and the SST-2 sample as character 3-5-gram
+TF-IDF (within word boundaries, sublinear, seen in at least 3 texts, at most 50,000) reduced
+by LSA to 256 dimensions and L2-normalised, fitted on all five domains without labels. A third,
+``titles_char_lsa``, holds the titles and the SST-2 sample as the same character n-grams.
+
+    python -m bench.deep_features [--out DIR] [--only office|amazon|heldout|tfidf|checks]
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import time
 from pathlib import Path
 
@@ -138,10 +149,86 @@ def build_sst2_amazon(out, progress=True, per_class=1000, seed=0):
     return folder
 
 
+_BLOCK_RE = re.compile(r"<review>(.*?)</review>", re.DOTALL)
+_TITLE_RE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
+
+
+def load_amazon_titles(domain_dir):
+    """The titles of one Amazon domain's reviews as a text Dataset (empty titles left out)."""
+    from transferkit.data import Dataset
+
+    texts, y = [], []
+    for label, cls in enumerate(("negative", "positive")):
+        path = Path(domain_dir) / f"{cls}.review"
+        content = path.read_text(encoding="utf-8", errors="replace")
+        for block in _BLOCK_RE.findall(content):
+            m = _TITLE_RE.search(block)
+            title = html.unescape(m.group(1)).strip() if m else ""
+            if title:
+                texts.append(title)
+                y.append(label)
+    return Dataset("text", texts, np.array(y, dtype=np.int64), ["negative", "positive"],
+                   str(domain_dir))
+
+
+def _save_domains(folder, arrays):
+    folder.mkdir(parents=True, exist_ok=True)
+    for d, (X, y) in arrays.items():
+        tmp = folder / f".{d}.tmp.npz"
+        np.savez(tmp, X=np.asarray(X, dtype=np.float32), y=np.asarray(y, dtype=np.int64))
+        os.replace(tmp, folder / f"{d}.npz")
+
+
+def build_titles(out, progress=True, seed=0):
+    """``amazon_titles_minilm``: review titles through minilm_l6, plus the SST-2 sample."""
+    from transferkit.features import extract_features
+
+    root, doms = SETS["amazon_minilm"][1], SETS["amazon_minilm"][2]
+    arrays = {}
+    for d in doms:
+        f = extract_features(load_amazon_titles(root / d), "minilm_l6", progress=progress)
+        arrays[d] = (f.X, f.y)
+    f = extract_features(_sst2_sample(seed=seed), "minilm_l6", progress=progress)
+    arrays["sst2"] = (f.X, f.y)
+    folder = Path(out) / "amazon_titles_minilm"
+    _save_domains(folder, arrays)
+    print(f"amazon_titles_minilm: {folder} "
+          f"({', '.join(f'{d} {len(a[1])}' for d, a in arrays.items())})", flush=True)
+    return folder
+
+
+def build_chars(out, dims=256, seed=0, titles=False):
+    """``text_char_lsa``: character 3-5-gram TF-IDF + LSA of the reviews and the SST-2 sample
+    (``titles=True``: of the reviews' titles, ``titles_char_lsa``)."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    from transferkit.data import load_amazon_reviews
+
+    root = SETS["amazon_minilm"][1]
+    load = load_amazon_titles if titles else load_amazon_reviews
+    doms = {d: load(root / d) for d in SETS["amazon_minilm"][2]}
+    doms["sst2"] = _sst2_sample(seed=seed)
+    texts = [t for ds in doms.values() for t in ds.inputs]
+    tf = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3,
+                         max_features=50000, dtype=np.float32).fit_transform(texts)
+    Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(tf))
+    arrays, start = {}, 0
+    for d, ds in doms.items():
+        arrays[d] = (Z[start:start + len(ds)], ds.y)
+        start += len(ds)
+    name = "titles_char_lsa" if titles else "text_char_lsa"
+    folder = Path(out) / name
+    _save_domains(folder, arrays)
+    print(f"{name}: {folder} ({tf.shape[1]} n-grams -> {dims} dims)", flush=True)
+    return folder
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--only", choices=["office", "amazon", "heldout", "tfidf"])
+    ap.add_argument("--only", choices=["office", "amazon", "heldout", "tfidf", "checks"])
     args = ap.parse_args(argv)
     for name in SETS:
         if args.only in (None, name.split("_")[0]):
@@ -151,6 +238,10 @@ def main(argv=None):
         build_sst2_amazon(args.out)
     if args.only in (None, "tfidf"):
         build_tfidf(args.out)
+    if args.only in (None, "checks"):
+        build_titles(args.out)
+        build_chars(args.out)
+        build_chars(args.out, titles=True)
 
 
 if __name__ == "__main__":

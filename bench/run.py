@@ -25,6 +25,7 @@ SUITES = {
     "advise_draws": "bench.advise_draws",    # issue 4: scores vs expected extract accuracy, 10 draws
     "da_shallow": "bench.da_shallow",        # issue 5: shallow DA vs skada / ADAPT
     "da_scorers": "bench.da_scorer_ensembles",  # issue 5: scorer combinations, re-read (after da_shallow)
+    "da_auto": "bench.da_auto",              # issue 5: --method auto the product's way, 7 sets
     "da_parity": "bench.da_parity",          # issue 5: each gap to skada/ADAPT, pair by pair, and why
     "da_deep": "bench.da_deep",              # issue 6: deep DA (DAN/DANN/CDAN/MCC) vs skada deep
     "fuzz": "bench.fuzz_readers",            # issue 7: fuzzing the image and CSV readers

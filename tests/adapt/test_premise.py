@@ -69,3 +69,16 @@ def test_auto_scorer_falls_back_to_agreement_where_the_premise_fails():
     # a scorer named by the user is used as given, without the check
     _, rep = adapt_features(Xs, ys, Xt, scorer="nc", candidates=("none", "coral", "tca"))
     assert rep["scorer"] == "nc" and "nc_premise" not in rep
+
+
+def test_nc_tca_scores_only_source_only_and_tca_with_the_bootstrap_check():
+    from transferkit.adapt.api import TCA_FALLBACK
+
+    Xs, ys = topic_data(seed=0)
+    Xt, yt = topic_data(seed=1, offset=1.0)
+    _, rep = adapt_features(Xs, ys, Xt, scorer=TCA_FALLBACK,
+                            candidates=("none", "coral", "tca", "jda"))
+    assert rep["scorer"] == "nc_tca" and set(rep["candidate_scores"]) == {"none", "tca"}
+    assert rep["method"] in ("none", "tca")
+    if max(rep["candidate_scores"], key=rep["candidate_scores"].get) == "tca":
+        assert "win_probability_over_source_only" in rep

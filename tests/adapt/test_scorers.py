@@ -187,3 +187,27 @@ def test_get_scorer():
     assert isinstance(get_scorer("dev"), DeepEmbeddedValidation)
     with pytest.raises(TransferkitError, match="unknown scorer"):
         get_scorer("nope")
+
+
+def test_nc_win_probability_from_saved_predictions_equals_the_fitted_one():
+    class Noisy:  # labels that ignore the neighbourhoods: low consistency
+        def predict(self, X, sample_domain=None):
+            return (np.floor(np.abs(X[:, 0]) * 1000) % 2).astype(int)
+
+    rng = np.random.default_rng(0)
+    Xs, Xt = rng.normal(size=(80, 2)), rng.normal(size=(500, 2))
+    X = np.vstack([Xs, Xt])
+    sd = np.r_[np.ones(80, dtype=int), -np.ones(500, dtype=int)]
+    good, noisy = Fixed(1), Noisy()
+    # a target subsample (max_samples) so the saved labels must be aligned to the graph's rows
+    nc = NeighborhoodConsistency(max_samples=300, seed=4)
+    for a, b in ((good, noisy), (noisy, good)):
+        want = nc.win_probability(a, b, X, sd, n_boot=50)
+        got = nc.win_probability_from_predictions(a.predict(Xt), b.predict(Xt), X, sd,
+                                                  n_boot=50)
+        assert got == want
+    assert nc.win_probability(good, noisy, X, sd, n_boot=50) == 1.0
+    assert nc.win_probability(noisy, good, X, sd, n_boot=50) == 0.0
+    # misaligned labels (another order than the target rows) give another answer
+    shuffled = good.predict(Xt)[rng.permutation(500)]
+    assert nc.win_probability_from_predictions(shuffled, noisy.predict(Xt), X, sd, n_boot=50) < 1

@@ -25,3 +25,20 @@ def test_the_auto_rule_is_the_products_choice():
     s = summarize({"p": res})
     assert s["premise_holds"] == int(res["premise"]["holds"])
     assert s["oracle"]["acc"] >= s[AUTO]["acc"] and 0 <= s[AUTO]["below_source_only"] <= 1
+
+
+def test_the_tca_fallback_rule_is_the_products_nc_tca_scorer():
+    from bench.da_auto import checked_pick
+    from tests.adapt.test_premise import topic_data
+
+    Xs, ys = topic_data(n=160, seed=0)
+    Xt, yt = topic_data(n=160, seed=1, offset=1.0)
+    res = run_pair(Xs, ys, Xt, yt)
+    assert not res["premise"]["holds"]
+    _, rep = adapt_features(Xs, ys, Xt, scorer="nc_tca")
+    assert res["nc_tca"]["pick"] == rep["method"] == res["picks"]["nc, else nc(none|tca)"]
+    assert rep["candidate_scores"] == {n: res["scores"]["nc"][n] for n in ("none", "tca")}
+    # the bootstrap check: TCA only with a win probability of at least 0.9
+    assert checked_pick({"none": 0.1, "tca": 0.2}, lambda n: 0.95) == ("tca", 0.95)
+    assert checked_pick({"none": 0.1, "tca": 0.2}, lambda n: 0.5) == ("none", 0.5)
+    assert checked_pick({"none": 0.3, "tca": 0.2, "meda": 0.9}, lambda n: 1.0) == ("none", None)

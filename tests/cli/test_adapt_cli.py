@@ -117,7 +117,17 @@ def test_unknown_method_lists_available(domains, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_adapt_scorer_nc_tca_compares_source_only_and_tca(domains, tmp_path):
+    p = run("adapt", "--source", str(domains / "source.npz"), "--target", str(domains / "target.npz"),
+            "--method", "auto", "--scorer", "nc_tca", "--backbone", "none",
+            "--out", str(tmp_path / "m"), "--json", "--no-progress")
+    r = json.loads(p.stdout)
+    assert r["report"]["scorer"] == "nc_tca" and r["method"] in ("none", "tca")
+    assert set(r["report"]["candidate_scores"]) == {"none", "tca"}
+
+
 @pytest.mark.parametrize("method,scorer,msg", [("dann", "agreement", "only for --method auto"),
+                                               ("coral", "nc_tca", "only for --method auto"),
                                                ("auto", "nope", "expected auto, agreement")])
 def test_bad_scorer_is_one_line(domains, tmp_path, method, scorer, msg):
     p = run("adapt", "--source", str(domains / "source.npz"), "--target", str(domains / "target.npz"),

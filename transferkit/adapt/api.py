@@ -30,6 +30,9 @@ AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_clas
 #: first): 67.3 % with 1 of 20 pairs below source-only, against SND's 63.4 % with 17
 #: (docs/adapt.md)
 FALLBACK_SCORER = "agreement"
+#: NC between source-only and TCA only (with NC's bootstrap check): the candidate fallback of
+#: docs/adapt.md, "NC between source-only and TCA where the premise fails"
+TCA_FALLBACK = "nc_tca"
 
 
 def _estimator(seed, C=1.0):
@@ -74,6 +77,8 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
         used = "nc" if premise["holds"] else FALLBACK_SCORER
         report["nc_premise"] = premise
     fitted = {}
+    if used == TCA_FALLBACK:  # nc, asked only "TCA or source-only"
+        cands = {n: c for n, c in cands.items() if n in ("none", "tca")}
     if used == "agreement":  # every candidate on all samples, against the candidates' vote
         fitted = {n: reference if n == "none" and reference is not None
                   else clone(c).fit(X, y, sd) for n, c in cands.items()}
@@ -81,7 +86,7 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
         scores = committee_agreement({n: f.predict(X[tgt], sd[tgt]) for n, f in fitted.items()})
         sc = None
     else:
-        sc = get_scorer(used)
+        sc = get_scorer("nc" if used == TCA_FALLBACK else used)
         scores = score_candidates(cands, X, y, sd, sc, cv=DomainAwareSplit(3, random_state=seed))
     best = best_or_source_only(scores, margin)
     why = "" if scorer != "auto" else (
@@ -116,9 +121,11 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="auto", estimator=N
         cluster premise holds on both domains (:func:`~transferkit.adapt.premise.cluster_premise`),
         else :data:`FALLBACK_SCORER` ('agreement'). On Amazon reviews through MiniLM the
         premise fails, and NC alone picks MEDA and falls below source-only (docs/adapt.md). Or one
-        scorer, always: 'nc', 'iwv', 'dev', 'snd', 'rv', or 'agreement' (every candidate
+        scorer, always: 'nc', 'iwv', 'dev', 'snd', 'rv', 'agreement' (every candidate
         fitted on all samples, scored by its agreement with the candidates' majority vote on
-        the target: :func:`~transferkit.adapt.selection.committee_agreement`).
+        the target: :func:`~transferkit.adapt.selection.committee_agreement`), or 'nc_tca'
+        (:data:`TCA_FALLBACK`: NC asked only "TCA or source-only", with the bootstrap check;
+        source-only if 'tca' is not among ``candidates``).
     estimator : final classifier (default LogisticRegression).
     standardize : z-score features with statistics pooled over both domains first.
     candidates : methods compared by 'auto'; source-only ('none') is always added.

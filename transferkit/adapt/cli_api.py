@@ -194,11 +194,11 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     _check_method(method)
     from .scorers import SCORERS
 
-    if scorer == "agreement" and method != "auto":
-        raise TransferkitError("scorer 'agreement': only for --method auto (it compares the "
+    if scorer in ("agreement", "nc_tca") and method != "auto":
+        raise TransferkitError(f"scorer {scorer!r}: only for --method auto (it compares the "
                                "candidates with each other)")
-    if scorer is not None and scorer not in ("auto", "agreement", *SCORERS):
-        raise TransferkitError(f"scorer {scorer!r}: expected auto, agreement or one of "
+    if scorer is not None and scorer not in ("auto", "agreement", "nc_tca", *SCORERS):
+        raise TransferkitError(f"scorer {scorer!r}: expected auto, agreement, nc_tca or one of "
                                f"{', '.join(SCORERS)}")
     if out is not None:
         from ..train.modelfile import check_out

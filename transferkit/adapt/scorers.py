@@ -300,10 +300,26 @@ class NeighborhoodConsistency(_DomainScorer):
         if idx is None:
             return 0.0
         pa, pb = self._labels(estimator, X, sd, tgt), self._labels(reference, X, sd, tgt)
+        return self._win(pa, pb, idx, n_boot)
+
+    def win_probability_from_predictions(self, pred, reference_pred, X, sample_domain,
+                                         n_boot=200):
+        """:meth:`win_probability` from saved target predictions (one label per target row of
+        ``X``, in order) instead of fitted estimators; the same value for the same labels."""
+        X, _, sd, _ = _domains(X, None, sample_domain)
+        tgt, idx = self._graph(X, sd)
+        if idx is None:
+            return 0.0
+        pos = np.searchsorted(np.flatnonzero(sd < 0), tgt)
+        pa, pb = (np.unique(np.asarray(p)[pos], return_inverse=True)[1]
+                  for p in (pred, reference_pred))
+        return self._win(pa, pb, idx, n_boot)
+
+    def _win(self, pa, pb, idx, n_boot):
         rng = np.random.default_rng(self.seed)
         wins = 0
         for _ in range(int(n_boot)):
-            rows = rng.integers(0, len(tgt), len(tgt))
+            rows = rng.integers(0, len(idx), len(idx))
             wins += self._kappa(pa, idx, rows) > self._kappa(pb, idx, rows)
         return wins / int(n_boot)
 
