@@ -151,16 +151,17 @@ def image_batch(ds, idx, cfg) -> object:
     from ..data.images import read_image
     from ..zoo.transforms import image_transform
 
-    transform = image_transform(cfg, train=False)
     if ds.modality == "array":
-        from ..features.extract import _array_to_pil
+        from ..zoo.transforms import array_eval_input, array_to_chw
 
-        arr = np.asarray(ds.inputs)
-        scale = (float(np.nanmin(arr)), float(np.nanmax(arr)))
-        imgs = [_array_to_pil(arr[i], scale) for i in idx]
-    else:
-        draft = (2 * cfg.resize_size, 2 * cfg.resize_size)
-        imgs = [read_image(ds.inputs[i], draft=draft) for i in idx]
+        arr = np.asarray(ds.inputs, dtype=np.float32)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        return torch.stack([array_eval_input((np.nan_to_num(array_to_chw(arr[i])) - lo)
+                                             / ((hi - lo) or 1.0), cfg.crop_size, cfg.mean,
+                                             cfg.std) for i in idx])
+    transform = image_transform(cfg, train=False)
+    draft = (2 * cfg.resize_size, 2 * cfg.resize_size)
+    imgs = [read_image(ds.inputs[i], draft=draft) for i in idx]
     return torch.stack([transform(im) for im in imgs])
 
 

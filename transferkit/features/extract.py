@@ -160,6 +160,8 @@ def feature_spec(cfg, *, fast: bool, precision: str, weights: str | None, array_
         spec["fast_pipeline"] = 2
     if array_scale is not None:
         spec["array_scale"] = [float(v) for v in array_scale]
+        # 2: the whole frame resized bilinearly to the crop size (1: 8-bit image, resize, crop)
+        spec["array_input"] = 2
     return spec
 
 
@@ -195,6 +197,7 @@ def extract_features(
     strict: bool = False,
     progress: bool = True,
     model=None,
+    array_scale: tuple[float, float] | None = None,
 ) -> Features:
     """Pooled penultimate features of every sample of ``ds`` through ``backbone``.
 
@@ -205,7 +208,9 @@ def extract_features(
     on a GPU; 0 runs everything in this thread, as the plain path does).
     ``model`` may pass an already created backbone (then ``backbone``/``weights`` only name it).
     Files that cannot be decoded are skipped and listed in ``Features.skipped`` (or raise a
-    ``DataError`` with ``strict=True``).
+    ``DataError`` with ``strict=True``). Array data is mapped to 8-bit images from
+    ``array_scale = (lo, hi)``, by default its own minimum and maximum (give the training
+    set's range to embed a validation set the way the model will see it).
     """
     from ..zoo import create_backbone, get_config
 
@@ -219,13 +224,16 @@ def extract_features(
     if fast:
         _runtime.tune_allocator()
 
-    array_scale = None
     if ds.modality == "array":
         X = np.asarray(ds.inputs)
         if X.ndim not in (3, 4):
             raise DataError(f"{ds.source or 'array data'}: shape {X.shape} is not a stack of images "
                             "(expected (n, H, W) or (n, H, W, C))")
-        array_scale = (float(np.nanmin(X)), float(np.nanmax(X)))
+        if array_scale is None:
+            array_scale = (float(np.nanmin(X)), float(np.nanmax(X)))
+        array_scale = (float(array_scale[0]), float(array_scale[1]))
+    else:
+        array_scale = None
     engine = pick_engine(cfg, dev, fast, prec)
     spec = feature_spec(cfg, fast=fast, precision=prec, weights=weights, array_scale=array_scale)
     spec["engine"] = engine
@@ -381,20 +389,6 @@ def _extract_texts(ds, todo_idx, keys, cache, runner, batch_size, progress, work
     return len(order)
 
 
-def _array_to_pil(x: np.ndarray, scale):
-    from PIL import Image
-
-    lo, hi = scale
-    a = np.nan_to_num(np.asarray(x, np.float32))
-    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
-        a = np.moveaxis(a, 0, -1)
-    a = (a - lo) / (hi - lo if hi > lo else 1.0)
-    a = (np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8)
-    if a.ndim == 3 and a.shape[-1] == 1:
-        a = a[..., 0]
-    return Image.fromarray(a).convert("RGB")
-
-
 def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, workers, model_in_workers,
                     array_scale, strict, progress):
     """Decode, preprocess and embed ``todo_idx`` in batches; returns (n done, [(index, reason)]).
@@ -436,12 +430,23 @@ def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, wo
         def fill(img, out):
             out[...] = transform(img).numpy()
 
+    if is_array:  # the whole frame resized, as the trainer's array loader evaluates it
+        from ..zoo.transforms import array_eval_input, array_to_chw
+
+        lo, hi = array_scale
+        span = (hi - lo) or 1.0
+
+        def fill(x, out):
+            t = array_eval_input((np.nan_to_num(array_to_chw(x)) - lo) / span, crop, cfg.mean,
+                                 cfg.std).numpy()
+            out[...] = t if out.shape[0] == 3 else t.transpose(1, 2, 0)
+
     def job(b):
         buf = new_batch(len(b))
         good, bad = [], []
         for i in b:
             try:
-                img = _array_to_pil(arr[i], array_scale) if is_array else read_image(ds.inputs[i], draft=draft)
+                img = arr[i] if is_array else read_image(ds.inputs[i], draft=draft)
             except DataError as exc:
                 if strict:
                     raise

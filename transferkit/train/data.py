@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
+from ..zoo.transforms import array_eval_input
 
 
 def preprocessing_spec(ds, cfg, image_size: int | None = None) -> dict:
@@ -109,15 +110,11 @@ class ArrayImages(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         img = self.x[i]
+        if self.crop is None:  # evaluation: the same input as the feature cache's
+            return array_eval_input(img, self.size, self.mean, self.std), int(self.y[i])
         if img.shape[0] == 1:
             img = img.expand(3, -1, -1)
-        if self.crop is not None:
-            img = self.crop(img)
-        else:
-            img = torch.nn.functional.interpolate(
-                img[None], size=(self.size, self.size), mode="bilinear", align_corners=False
-            )[0]
-        return (img - self.mean) / self.std, int(self.y[i])
+        return (self.crop(img) - self.mean) / self.std, int(self.y[i])
 
 
 class Texts(torch.utils.data.Dataset):

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .config import BackboneConfig
 
 _INTERP = {"bicubic": "BICUBIC", "bilinear": "BILINEAR", "nearest": "NEAREST",
@@ -82,3 +84,32 @@ def tensor_transform(cfg: BackboneConfig):
         return (x - mean.to(x.device)) / std.to(x.device)
 
     return apply
+
+
+def array_to_chw(x: np.ndarray) -> np.ndarray:
+    """One array sample as (channels, h, w): (h, w) gets one channel, (h, w, c) with c in
+    (1, 3) is moved channels-first; (c, h, w) is kept."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 2:
+        return x[None]
+    if x.ndim == 3 and x.shape[-1] in (1, 3) and x.shape[0] not in (1, 3):
+        return x.transpose(2, 0, 1)
+    return x
+
+
+def array_eval_input(img, size: int, mean, std):
+    """A (c, h, w) array sample already scaled to [0, 1] -> the backbone's normalised
+    (3, size, size) input: grey copied to three channels, bilinear resize of the whole frame
+    (no crop: an array is the object, not a photo with a margin). The trainer's array loader
+    and the feature cache both use it, so a head fitted on cached features sees at prediction
+    time exactly what it was fitted on."""
+    import torch
+
+    img = torch.as_tensor(img, dtype=torch.float32)
+    if img.shape[0] == 1:
+        img = img.expand(3, -1, -1)
+    img = torch.nn.functional.interpolate(img[None], size=(size, size), mode="bilinear",
+                                          align_corners=False)[0]
+    mean = torch.as_tensor(mean, dtype=torch.float32).view(3, 1, 1)
+    std = torch.as_tensor(std, dtype=torch.float32).view(3, 1, 1)
+    return (img - mean) / std

@@ -42,8 +42,12 @@ class ExtractConfig:
     precision: str = "auto"  # mlp training
 
 
-def embed_dataset(ds, backbone, ctx: FitContext, how: str = "auto", image_size=None):
-    """(X, y) pooled features of ``ds`` through the frozen ``backbone`` (eval mode)."""
+def embed_dataset(ds, backbone, ctx: FitContext, how: str = "auto", image_size=None,
+                  array_scale=None):
+    """(X, y) pooled features of ``ds`` through the frozen ``backbone`` (eval mode).
+
+    Array data is scaled by ``array_scale = (lo, hi)`` (the training set's range; default its
+    own), the same range the model's preprocessing keeps."""
     if len(ds) == 0:
         raise DataError(f"{ds.source or 'data'}: no samples to extract features from")
     if how in ("auto", "cache") and not (ds.modality == "array" and image_size):
@@ -54,18 +58,21 @@ def embed_dataset(ds, backbone, ctx: FitContext, how: str = "auto", image_size=N
                 raise
         else:
             f = extract_features(ds, backbone=ctx.backbone, model=backbone, cache_dir=ctx.cache_dir,
-                                 progress=ctx.progress, weights=ctx.weights, device=ctx.device)
+                                 progress=ctx.progress, weights=ctx.weights, device=ctx.device,
+                                 array_scale=array_scale if ds.modality == "array" else None)
             return np.asarray(f.X, np.float32), np.asarray(f.y)
-    return _embed_direct(ds, backbone, ctx, image_size)
+    return _embed_direct(ds, backbone, ctx, image_size, array_scale)
 
 
-def _embed_direct(ds, backbone, ctx, image_size):
+def _embed_direct(ds, backbone, ctx, image_size, array_scale=None):
     import torch
 
     from ..data import make_loader, preprocessing_spec, torch_dataset
     from ..trainer import resolve_device
 
     spec = preprocessing_spec(ds, backbone.cfg, image_size)
+    if array_scale is not None and spec["modality"] == "array":
+        spec["lo"], spec["hi"] = float(array_scale[0]), float(array_scale[1])
     loader = make_loader(torch_dataset(ds.inputs, ds.y, spec, backbone, train=False), 64,
                          False, spec["modality"], backbone)
     dev = resolve_device(ctx.device)
@@ -200,10 +207,13 @@ class Extract(Strategy):
         t0 = time.perf_counter()
         backbone = create_backbone(ctx.backbone, pretrained=True, weights=ctx.weights)
         backbone.eval()
-        Xtr, ytr = embed_dataset(ctx.train_ds, backbone, ctx, cfg.features, cfg.image_size)
+        prep = preprocessing_spec(ctx.train_ds, backbone.cfg, cfg.image_size)
+        scale = (prep["lo"], prep["hi"]) if prep["modality"] == "array" else None
+        Xtr, ytr = embed_dataset(ctx.train_ds, backbone, ctx, cfg.features, cfg.image_size, scale)
         Xva = yva = None
         if ctx.val_ds is not None and len(ctx.val_ds):
-            Xva, yva = embed_dataset(ctx.val_ds, backbone, ctx, cfg.features, cfg.image_size)
+            Xva, yva = embed_dataset(ctx.val_ds, backbone, ctx, cfg.features, cfg.image_size,
+                                     scale)
         t_feat = time.perf_counter() - t0
         spec = {"type": cfg.head, "in_features": int(Xtr.shape[1]), "num_classes": n,
                 "dropout": 0.0 if cfg.head == "linear" else cfg.dropout}
@@ -234,7 +244,7 @@ class Extract(Strategy):
         return StrategyResult(
             model=model.eval(),
             head_spec=spec,
-            preprocessing=preprocessing_spec(ctx.train_ds, backbone.cfg, cfg.image_size),
+            preprocessing=prep,
             history=history,
             metrics=metrics,
             trained_params=trained,
