@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 
 from bench import da_data  # noqa: E402
 from bench._results import write_results  # noqa: E402
-from bench.da_auto import fit_candidates  # noqa: E402
+from bench.da_auto import DEFAULT_CACHE, cache_path, fit_candidates, load_cached  # noqa: E402
 from transferkit.adapt.selection import best_or_source_only, committee_agreement  # noqa: E402
 
 FEATURES = Path(os.path.expanduser("~/.cache/transferkit/bench_features"))
@@ -51,17 +51,14 @@ def predictions(name, Xs, ys, Xt, seed=0):
 def cached_pairs(fset, pairs_with, cache):
     """``(pair, names, P, yt)`` per pair; fits (and caches) what the cache lacks."""
     for pair, Xs, ys, Xt, yt in da_data.feature_pairs(FEATURES / fset, "none", pairs_with):
-        path = cache / f"{fset}__{pair.replace('->', '__')}.npz"
+        path = cache_path(cache, fset, pair)
         if not path.exists():
             P = predictions(pair, Xs, ys, Xt)
             cache.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npz")
             np.savez(tmp, yt=yt, names=np.array(list(P)), P=np.stack(list(P.values())))
             os.replace(tmp, path)
-        with np.load(path, allow_pickle=False) as z:
-            if not np.array_equal(z["yt"], yt):
-                raise SystemExit(f"{path}: cached for other data (labels differ); delete it")
-            yield pair, [str(n) for n in z["names"]], z["P"], yt
+        yield pair, *load_cached(path, yt), yt
 
 
 def evaluate(rows):
@@ -108,7 +105,7 @@ def markdown(res):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/transferkit/bench_preds"),
+    ap.add_argument("--cache", default=DEFAULT_CACHE,
                     help="folder of the candidates' cached target predictions")
     args = ap.parse_args(argv)
     t0, res = time.perf_counter(), {"sets": {}}

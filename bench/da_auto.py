@@ -108,22 +108,23 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
     same_as_none = {n: float(np.mean(p == preds["none"])) for n, p in preds.items()}
     premise = cluster_premise(Xs, ys, Xt, fitted["none"].predict(X[sd < 0], sd[sd < 0]),
                               seed=seed)
-    nc_pick = best_or_source_only(scores["nc"])
-    if nc_pick != "none":  # NC's bootstrap check against source-only
-        win = SCORERS["nc"].win_probability(fitted[nc_pick], fitted["none"], X, sd)
-        nc_pick = nc_pick if win >= 0.9 else "none"
-    nc_tca_pick, win_tca = checked_pick(scores["nc"], lambda n: SCORERS["nc"].win_probability(
-        fitted[n], fitted["none"], X, sd))
+    def win(n):  # NC's bootstrap check against source-only
+        return SCORERS["nc"].win_probability(fitted[n], fitted["none"], X, sd)
+
+    nc_pick, _ = checked_pick(scores["nc"], win, names=None)
+    nc_tca_pick, win_tca = checked_pick(scores["nc"], win)
     picks = {rule: pick(rule, scores, premise, nc_pick, nc_tca_pick) for rule in RULES}
     return {"target_acc": acc, "scores": scores, "premise": premise, "picks": picks,
             "nc_tca": {"pick": nc_tca_pick, "win_probability": win_tca},
             "same_prediction_as_source_only": same_as_none}
 
 
-def checked_pick(nc_scores, win):
-    """NC's pick between source-only and TCA, kept only if ``win(name)`` (its bootstrap
-    probability of beating source-only) is at least 0.9; returns ``(pick, probability)``."""
-    best = best_or_source_only({n: nc_scores[n] for n in TCA_PAIR if n in nc_scores})
+def checked_pick(nc_scores, win, names=TCA_PAIR):
+    """NC's pick among ``names`` (None: every candidate scored), kept only if ``win(name)``
+    (its bootstrap probability of beating source-only) is at least 0.9, as ``--method auto``
+    keeps it; returns ``(pick, probability)``."""
+    best = best_or_source_only({n: v for n, v in nc_scores.items()
+                                if names is None or n in names})
     if best == "none":
         return "none", None
     p = float(win(best))
@@ -210,7 +211,21 @@ def rewrite(stem, cache=None):
     write(stem, data["meta"]["features"], data["pairs"], data["meta"]["seconds"])
 
 
+#: the candidates' target predictions per pair, as ``bench.da_agreement_loo`` caches them
 DEFAULT_CACHE = os.path.expanduser("~/.cache/transferkit/bench_preds")
+
+
+def cache_path(cache, fset, pair):
+    return Path(cache) / f"{fset}__{pair.replace('->', '__')}.npz"
+
+
+def load_cached(path, yt):
+    """``(candidate names, predictions (n_candidates, n_target))`` of a cached pair, checked
+    against the pair's target labels."""
+    with np.load(path, allow_pickle=False) as z:
+        if not np.array_equal(z["yt"], yt):
+            raise SystemExit(f"{path}: cached for other data (labels differ); delete it")
+        return [str(n) for n in z["names"]], z["P"]
 
 
 def _add_nc_tca(data, pairs, cache):
@@ -219,13 +234,10 @@ def _add_nc_tca(data, pairs, cache):
     for name, Xs, ys, Xt, yt in da_data.feature_pairs(folder, "none"):
         if name not in pairs:
             continue
-        path = cache / f"{fset}__{name.replace('->', '__')}.npz"
+        path = cache_path(cache, fset, name)
         if not path.exists():
             raise SystemExit(f"{path}: no cached predictions (run bench.da_agreement_loo)")
-        with np.load(path, allow_pickle=False) as z:
-            names, P = [str(n) for n in z["names"]], z["P"]
-            if not np.array_equal(z["yt"], yt):
-                raise SystemExit(f"{path}: cached for other data (labels differ); delete it")
+        names, P = load_cached(path, yt)
         scaler = StandardScaler().fit(np.vstack([Xs, Xt]))
         X, _, sd = pack(scaler.transform(Xs), scaler.transform(Xt), ys)
         r = data["pairs"][name]

@@ -103,27 +103,32 @@ def _sst2_sample(per_class=1000, seed=0):
 
 def build_tfidf(out, dims=256, seed=0):
     """``text_tfidf_lsa``: TF-IDF + LSA features of the Amazon domains and the SST-2 sample."""
-    from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
 
     from transferkit.data import load_amazon_reviews
 
+    vec = TfidfVectorizer(sublinear_tf=True, min_df=3, max_features=20000)
+    return _lsa_set(out, "text_tfidf_lsa", vec, load_amazon_reviews, dims, seed, "words")
+
+
+def _lsa_set(out, name, vectorizer, load, dims, seed, unit):
+    """TF-IDF (``vectorizer``) + LSA (``dims``), L2-normalised, of the four Amazon domains
+    (each read by ``load``) and the SST-2 sample, fitted on all five without labels."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
     root = SETS["amazon_minilm"][1]
-    doms = {d: load_amazon_reviews(root / d) for d in SETS["amazon_minilm"][2]}
+    doms = {d: load(root / d) for d in SETS["amazon_minilm"][2]}
     doms["sst2"] = _sst2_sample(seed=seed)
-    texts = [t for ds in doms.values() for t in ds.inputs]
-    tf = TfidfVectorizer(sublinear_tf=True, min_df=3, max_features=20000).fit_transform(texts)
-    Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(tf)).astype(np.float32)
-    folder = Path(out) / "text_tfidf_lsa"
-    folder.mkdir(parents=True, exist_ok=True)
-    start = 0
+    tf = vectorizer.fit_transform([t for ds in doms.values() for t in ds.inputs])
+    Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(tf))
+    arrays, start = {}, 0
     for d, ds in doms.items():
-        tmp = folder / f".{d}.tmp.npz"
-        np.savez(tmp, X=Z[start:start + len(ds)], y=np.asarray(ds.y, dtype=np.int64))
-        os.replace(tmp, folder / f"{d}.npz")
+        arrays[d] = (Z[start:start + len(ds)], ds.y)
         start += len(ds)
-    print(f"text_tfidf_lsa: {folder} ({tf.shape[1]} words -> {dims} dims)", flush=True)
+    folder = Path(out) / name
+    _save_domains(folder, arrays)
+    print(f"{name}: {folder} ({tf.shape[1]} {unit} -> {dims} dims)", flush=True)
     return folder
 
 
@@ -200,29 +205,14 @@ def build_titles(out, progress=True, seed=0):
 def build_chars(out, dims=256, seed=0, titles=False):
     """``text_char_lsa``: character 3-5-gram TF-IDF + LSA of the reviews and the SST-2 sample
     (``titles=True``: of the reviews' titles, ``titles_char_lsa``)."""
-    from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
 
     from transferkit.data import load_amazon_reviews
 
-    root = SETS["amazon_minilm"][1]
-    load = load_amazon_titles if titles else load_amazon_reviews
-    doms = {d: load(root / d) for d in SETS["amazon_minilm"][2]}
-    doms["sst2"] = _sst2_sample(seed=seed)
-    texts = [t for ds in doms.values() for t in ds.inputs]
-    tf = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3,
-                         max_features=50000, dtype=np.float32).fit_transform(texts)
-    Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(tf))
-    arrays, start = {}, 0
-    for d, ds in doms.items():
-        arrays[d] = (Z[start:start + len(ds)], ds.y)
-        start += len(ds)
-    name = "titles_char_lsa" if titles else "text_char_lsa"
-    folder = Path(out) / name
-    _save_domains(folder, arrays)
-    print(f"{name}: {folder} ({tf.shape[1]} n-grams -> {dims} dims)", flush=True)
-    return folder
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3,
+                          max_features=50000, dtype=np.float32)
+    return _lsa_set(out, "titles_char_lsa" if titles else "text_char_lsa", vec,
+                    load_amazon_titles if titles else load_amazon_reviews, dims, seed, "n-grams")
 
 
 def main(argv=None):

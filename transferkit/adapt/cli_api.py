@@ -192,13 +192,14 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     from ..data import load_data
 
     _check_method(method)
+    from .api import TCA_FALLBACK
     from .scorers import SCORERS
 
-    if scorer in ("agreement", "nc_tca") and method != "auto":
+    if scorer in ("agreement", TCA_FALLBACK) and method != "auto":
         raise TransferkitError(f"scorer {scorer!r}: only for --method auto (it compares the "
                                "candidates with each other)")
-    if scorer is not None and scorer not in ("auto", "agreement", "nc_tca", *SCORERS):
-        raise TransferkitError(f"scorer {scorer!r}: expected auto, agreement, nc_tca or one of "
+    if scorer is not None and scorer not in ("auto", "agreement", TCA_FALLBACK, *SCORERS):
+        raise TransferkitError(f"scorer {scorer!r}: expected auto, agreement, {TCA_FALLBACK} or one of "
                                f"{', '.join(SCORERS)}")
     if out is not None:
         from ..train.modelfile import check_out

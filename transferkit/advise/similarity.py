@@ -149,16 +149,13 @@ def image_batch(ds, idx, cfg) -> object:
     import torch
 
     from ..data.images import read_image
-    from ..zoo.transforms import image_transform
+    from ..zoo.transforms import array_sample_input, image_transform
 
     if ds.modality == "array":
-        from ..zoo.transforms import array_eval_input, array_to_chw
-
         arr = np.asarray(ds.inputs, dtype=np.float32)
         lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-        return torch.stack([array_eval_input((np.nan_to_num(array_to_chw(arr[i])) - lo)
-                                             / ((hi - lo) or 1.0), cfg.crop_size, cfg.mean,
-                                             cfg.std) for i in idx])
+        return torch.stack([array_sample_input(arr[i], lo, hi, cfg.crop_size, cfg.mean, cfg.std)
+                            for i in idx])
     transform = image_transform(cfg, train=False)
     draft = (2 * cfg.resize_size, 2 * cfg.resize_size)
     imgs = [read_image(ds.inputs[i], draft=draft) for i in idx]

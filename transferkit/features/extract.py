@@ -208,9 +208,10 @@ def extract_features(
     on a GPU; 0 runs everything in this thread, as the plain path does).
     ``model`` may pass an already created backbone (then ``backbone``/``weights`` only name it).
     Files that cannot be decoded are skipped and listed in ``Features.skipped`` (or raise a
-    ``DataError`` with ``strict=True``). Array data is mapped to 8-bit images from
+    ``DataError`` with ``strict=True``). Array data is scaled to [0, 1] from
     ``array_scale = (lo, hi)``, by default its own minimum and maximum (give the training
-    set's range to embed a validation set the way the model will see it).
+    set's range to embed a validation set the way the model will see it), and the whole frame
+    is resized to the crop size (:func:`transferkit.zoo.transforms.array_eval_input`).
     """
     from ..zoo import create_backbone, get_config
 
@@ -431,14 +432,10 @@ def _extract_images(ds, todo_idx, keys, cache, runner, cfg, batch_size, fast, wo
             out[...] = transform(img).numpy()
 
     if is_array:  # the whole frame resized, as the trainer's array loader evaluates it
-        from ..zoo.transforms import array_eval_input, array_to_chw
-
-        lo, hi = array_scale
-        span = (hi - lo) or 1.0
+        from ..zoo.transforms import array_sample_input
 
         def fill(x, out):
-            t = array_eval_input((np.nan_to_num(array_to_chw(x)) - lo) / span, crop, cfg.mean,
-                                 cfg.std).numpy()
+            t = array_sample_input(x, *array_scale, crop, cfg.mean, cfg.std).numpy()
             out[...] = t if out.shape[0] == 3 else t.transpose(1, 2, 0)
 
     def job(b):

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..zoo.transforms import array_eval_input
+from ..zoo.transforms import array_eval_input, arrays_to_nchw
 
 
 def preprocessing_spec(ds, cfg, image_size: int | None = None) -> dict:
@@ -87,11 +87,7 @@ class ArrayImages(torch.utils.data.Dataset):
     """Array samples -> 3-channel normalised image tensors at ``image_size``."""
 
     def __init__(self, x, y, spec: dict, cfg, train: bool):
-        x = np.asarray(x, dtype=np.float32).reshape(len(x), *spec["shape"])
-        if x.ndim == 3:
-            x = x[:, None]
-        elif x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
-            x = x.transpose(0, 3, 1, 2)
+        x = arrays_to_nchw(np.asarray(x, dtype=np.float32).reshape(len(x), *spec["shape"]))
         scale = (spec["hi"] - spec["lo"]) or 1.0
         self.x = torch.from_numpy(np.ascontiguousarray((x - spec["lo"]) / scale))
         self.y = np.asarray(y)

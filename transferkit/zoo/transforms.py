@@ -86,15 +86,22 @@ def tensor_transform(cfg: BackboneConfig):
     return apply
 
 
-def array_to_chw(x: np.ndarray) -> np.ndarray:
-    """One array sample as (channels, h, w): (h, w) gets one channel, (h, w, c) with c in
-    (1, 3) is moved channels-first; (c, h, w) is kept."""
+def arrays_to_nchw(x: np.ndarray) -> np.ndarray:
+    """A stack of array samples as (n, channels, h, w): (n, h, w) gets one channel, (n, h, w, c)
+    with c in (1, 3) is moved channels-first; (n, c, h, w) is kept."""
     x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 2:
-        return x[None]
-    if x.ndim == 3 and x.shape[-1] in (1, 3) and x.shape[0] not in (1, 3):
-        return x.transpose(2, 0, 1)
+    if x.ndim == 3:
+        return x[:, None]
+    if x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
+        return x.transpose(0, 3, 1, 2)
     return x
+
+
+def array_sample_input(x, lo: float, hi: float, size: int, mean, std):
+    """One raw array sample (as stored: (h, w), (h, w, c) or (c, h, w)) -> the backbone's input:
+    scaled from ``(lo, hi)`` to [0, 1], then :func:`array_eval_input`."""
+    chw = arrays_to_nchw(np.nan_to_num(np.asarray(x, dtype=np.float32))[None])[0]
+    return array_eval_input((chw - lo) / ((hi - lo) or 1.0), size, mean, std)
 
 
 def array_eval_input(img, size: int, mean, std):
