@@ -53,3 +53,13 @@ def test_array_data_is_resized_to_images():
     assert res.preprocessing["image_size"] == 32 and res.preprocessing["shape"] == [8, 8]
     assert res.metrics["accuracy"] >= 0.8
     assert list(res.predictor().predict(x[:2].reshape(2, 64))) == ["a", "b"]
+
+
+@pytest.mark.parametrize("precise_bn", [True, False])
+def test_finetune_recomputes_training_batchnorm_statistics_unless_told_not_to(squares,
+                                                                               precise_bn):
+    tr, va = squares
+    res = fit(tr, None, backbone=TINY, strategy="partial", k=1, epochs=1, progress=False,
+              device="cpu", lp_init=False, precise_bn=precise_bn)
+    n_batches = len(tr) // 16  # the training loader drops the last, incomplete batch
+    assert res.info.get("batchnorm_recalibrated_batches") == (n_batches if precise_bn else None)

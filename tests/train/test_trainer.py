@@ -191,3 +191,64 @@ def test_recalibrate_batchnorm_takes_the_data_statistics_of_training_layers_only
     assert torch.allclose(model.bn1.running_var, want, rtol=1e-4)
     assert torch.allclose(model.bn1.running_mean, x.mean(0), atol=1e-4)
     assert model.bn1.momentum == 0.1 and not model.training
+
+
+def _stale_bn_model():
+    """A model whose training BatchNorm barely tracks: momentum 1e-3, so after a few steps
+    its running statistics are still those of its initialisation (mean 0, variance 1)."""
+    torch.manual_seed(0)
+    model = _FrozenFirst()
+    model.bn1.momentum = 1e-3
+    return model
+
+
+def _shifted_batches(seed, n=64):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g) * 0.1 + 4.0
+    y = (x[:, 0] > 4.0).long()
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+
+
+@pytest.mark.parametrize("with_val", [False, True])
+def test_precise_batchnorm_callback_replaces_stale_running_statistics(with_val):
+    from transferkit.train.callbacks import PreciseBatchNorm
+
+    tr, va = _shifted_batches(0), (_shifted_batches(1) if with_val else None)
+    x = tr.dataset.tensors[0]
+    out = {}
+    for precise in (False, True):
+        model = _stale_bn_model()
+        cb = [PreciseBatchNorm()] if precise else []
+        trainer = Trainer(model, nn.CrossEntropyLoss(),
+                          lambda m: torch.optim.SGD(m.parameters(), 0.01), callbacks=cb,
+                          device="cpu", precision="fp32", seed=0)
+        trainer.fit(tr, va, epochs=2)
+        out[precise] = model.bn1.running_mean.clone()
+        if precise:
+            assert cb[0].batches_ == 4
+            assert torch.equal(model.bn0.running_var, torch.ones(3))  # frozen: untouched
+    assert float(out[False].abs().max()) < 0.1  # stale: still near the initial 0
+    assert torch.allclose(out[True], x.mean(0), atol=1e-3)
+
+
+def test_precise_batchnorm_runs_before_validation_so_the_best_snapshot_has_it():
+    from transferkit.train.callbacks import PreciseBatchNorm
+
+    seen = []
+
+    class Spy(Callback):
+        order = 6  # after PreciseBatchNorm (5)
+
+        def before_validate(self):
+            seen.append(self.trainer.model.bn1.running_mean.clone())
+
+    tr, va = _shifted_batches(0), _shifted_batches(1)
+    model = _stale_bn_model()
+    trainer = Trainer(model, nn.CrossEntropyLoss(),
+                      lambda m: torch.optim.SGD(m.parameters(), 0.01),
+                      callbacks=[PreciseBatchNorm(), Spy()], device="cpu", precision="fp32",
+                      seed=0, keep_best=True)
+    trainer.fit(tr, va, epochs=2)
+    want = tr.dataset.tensors[0].mean(0)
+    assert len(seen) == 2 and all(torch.allclose(m, want, atol=1e-3) for m in seen)
+    assert torch.allclose(trainer.best_state["bn1.running_mean"], want, atol=1e-3)

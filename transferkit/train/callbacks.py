@@ -1,4 +1,5 @@
-"""The standard callbacks: progress bar, early stopping, per-epoch checkpoints with resume."""
+"""The standard callbacks: progress bar, early stopping, precise BatchNorm statistics,
+per-epoch checkpoints with resume."""
 
 from __future__ import annotations
 
@@ -96,6 +97,32 @@ class EarlyStopping(Callback):
         if self._update(self.trainer.state.metrics):
             self.stopped_epoch_ = self.trainer.state.epoch
             raise CancelFit
+
+
+class PreciseBatchNorm(Callback):
+    """Precise BatchNorm (Wu & Johnson, 2021) for the layers that train: their running
+    statistics are recomputed at the current weights over one pass of the training loader
+    before every validation (so the score that picks the best epoch, and the snapshot of
+    it, use them) and, when there is no validation set, once after the last epoch.
+
+    Why: the running statistics are a moving average over steps taken at older weights.
+    After a short fine-tuning run on data far from the pretraining data they no longer
+    describe the final network, and eval mode drops far below train mode (efficientnet_lite0,
+    ``partial`` at 224 px on 117 of scikit-learn's 8x8 digits: 40 % held out, 62 % on its own
+    training images; 65 % and 99 % after the pass). Frozen blocks keep their statistics.
+    ``batches_`` counts the batches of the last pass."""
+
+    order = 5  # before the checkpoint and any callback that reads the validation score
+
+    def before_fit(self):
+        self.batches_ = 0
+
+    def before_validate(self):
+        self.batches_ = self.trainer.recalibrate_batchnorm(self.trainer.train_loader)
+
+    def after_fit(self):
+        if self.trainer.val_loader is None and self.trainer.state.epoch > 0:
+            self.batches_ = self.trainer.recalibrate_batchnorm(self.trainer.train_loader)
 
 
 class CheckpointCallback(Callback):

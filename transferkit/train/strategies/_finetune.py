@@ -5,7 +5,10 @@ The model is ``head(backbone.embed(x))`` (see :mod:`transferkit.train.model`). T
 layers stay in inference mode); the rest of the body trains at ``lr * body_lr_mult`` and the
 head at ``lr`` (discriminative learning rates). With ``lp_init`` the head starts from a
 linear probe on the frozen features (LP-FT: Kumar et al., 2022), so fine-tuning does not
-start by pushing large gradients from a random head through the pretrained body.
+start by pushing large gradients from a random head through the pretrained body. With
+``precise_bn`` (the default) the BatchNorm layers that train get their running statistics
+recomputed at the final weights (before each validation, or once at the end), see
+:class:`transferkit.train.callbacks.PreciseBatchNorm`.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class FinetuneConfig:
     num_workers: int | None = None
     image_size: int | None = None  # array data: side of the images fed to the backbone
     monitor: str = "accuracy"  # best epoch by validation 'accuracy' | 'macro_f1' | 'loss'
+    precise_bn: bool = True  # recompute the training BatchNorm layers' statistics (callbacks)
 
 
 def make_optimizer_factory(cfg: FinetuneConfig):
@@ -96,7 +100,12 @@ class FinetuneStrategy(Strategy):
         import torch
 
         from ...zoo import create_backbone
-        from ..callbacks import CheckpointCallback, EarlyStopping, ProgressCallback
+        from ..callbacks import (
+            CheckpointCallback,
+            EarlyStopping,
+            PreciseBatchNorm,
+            ProgressCallback,
+        )
         from ..data import make_loader, preprocessing_spec, torch_dataset
         from ..model import new_classifier
         from ..trainer import Trainer, seed_everything
@@ -129,6 +138,9 @@ class FinetuneStrategy(Strategy):
         cbs = []
         if ctx.progress:
             cbs.append(ProgressCallback(self.name))
+        precise = PreciseBatchNorm() if cfg.precise_bn else None
+        if precise is not None:
+            cbs.append(precise)
         if cfg.patience and val_loader is not None:
             cbs.append(EarlyStopping(cfg.patience, "val_" + cfg.monitor))
         if ctx.checkpoint_dir:
@@ -147,8 +159,8 @@ class FinetuneStrategy(Strategy):
             monitor=cfg.monitor,
         )
         trainer.fit(train_loader, val_loader, cfg.epochs, resume=ctx.resume)
-        if not self.pretrained:  # random init: running statistics re-estimated at the end
-            info["batchnorm_recalibrated_batches"] = trainer.recalibrate_batchnorm(train_loader)
+        if precise is not None:
+            info["batchnorm_recalibrated_batches"] = precise.batches_
         metrics = {}
         if val_loader is not None:
             metrics = trainer.evaluate(val_loader)
