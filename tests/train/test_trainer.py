@@ -252,3 +252,22 @@ def test_precise_batchnorm_runs_before_validation_so_the_best_snapshot_has_it():
     want = tr.dataset.tensors[0].mean(0)
     assert len(seen) == 2 and all(torch.allclose(m, want, atol=1e-3) for m in seen)
     assert torch.allclose(trainer.best_state["bn1.running_mean"], want, atol=1e-3)
+
+
+def test_precise_batchnorm_and_validation_run_in_fp32_after_bf16_training():
+    """A saved model predicts in fp32, so its statistics and its validation score are fp32's
+    even when the steps ran under bf16 autocast."""
+    from transferkit.train.batchnorm import batchnorm_layers
+    from transferkit.train.callbacks import PreciseBatchNorm
+
+    tr, va = loaders()
+    model = tiny_model()
+    bn = batchnorm_layers(model)[-1]
+    seen = []
+    bn.register_forward_pre_hook(lambda m, inp: seen.append((m.training, inp[0].dtype)))
+    trainer = make_trainer(model, [PreciseBatchNorm()], precision="bf16")
+    trainer.fit(tr, va, epochs=1)
+    steps = len(tr)
+    assert {d for t, d in seen[:steps]} == {torch.bfloat16}  # the training steps
+    assert {d for t, d in seen[steps:]} == {torch.float32}  # precise pass + validation
+    assert sum(t for t, _ in seen[steps:]) == steps and not any(t for t, _ in seen[2 * steps:])
