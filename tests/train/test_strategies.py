@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from transferkit.data.dataset import Dataset
 from transferkit.errors import TransferkitError
@@ -63,3 +64,23 @@ def test_finetune_recomputes_training_batchnorm_statistics_unless_told_not_to(sq
               device="cpu", lp_init=False, precise_bn=precise_bn)
     n_batches = len(tr) // 16  # the training loader drops the last, incomplete batch
     assert res.info.get("batchnorm_recalibrated_batches") == (n_batches if precise_bn else None)
+
+
+def test_bn_init_gives_the_training_batchnorm_layers_the_data_statistics(squares):
+    """With ``bn_init`` the layers that will train start from the training data's statistics
+    (the frozen block keeps its own), before the linear probe is fitted."""
+    from transferkit.train.batchnorm import batchnorm_layers
+    from transferkit.zoo import create_backbone
+
+    tr, _ = squares
+    pre = [b.running_mean.clone() for b in batchnorm_layers(create_backbone(TINY))]
+    out = {}
+    for bn_init in (False, True):
+        res = fit(tr, None, backbone=TINY, strategy="partial", k=1, epochs=1, progress=False,
+                  device="cpu", bn_init=bn_init, precise_bn=False, lr=1e-12)
+        out[bn_init] = [b.running_mean for b in batchnorm_layers(res.model)]
+        assert (res.info.get("batchnorm_init_batches", 0) > 0) == bn_init
+    assert torch.equal(out[True][0], pre[0])  # the frozen first block
+    # lr ~ 0: the weights stay pretrained; the later layers' statistics moved towards the data
+    moved = [float((a - b).abs().max()) for a, b in zip(out[True][1:], out[False][1:], strict=True)]
+    assert min(moved) > 1e-4

@@ -43,6 +43,7 @@ class FinetuneConfig:
     image_size: int | None = None  # array data: side of the images fed to the backbone
     monitor: str = "accuracy"  # best epoch by validation 'accuracy' | 'macro_f1' | 'loss'
     precise_bn: bool = True  # recompute the training BatchNorm layers' statistics (callbacks)
+    bn_init: bool = False  # before the probe: training BatchNorm layers take the data's statistics
 
 
 def make_optimizer_factory(cfg: FinetuneConfig):
@@ -122,10 +123,13 @@ class FinetuneStrategy(Strategy):
         model = new_classifier(backbone, spec)
         k = self.resolve_k(cfg, backbone)
         info = {"k": k, "num_blocks": backbone.num_blocks}
-        if cfg.lp_init and self.pretrained:
-            info["linear_probe"] = self._linear_probe(model, ctx, cfg, n)
-        t_lp = time.perf_counter() - t0
         backbone.freeze_blocks(k)
+        if cfg.bn_init and self.pretrained:
+            info["batchnorm_init_batches"] = self._batchnorm_from_data(model, ds, cfg)
+        if cfg.lp_init and self.pretrained:
+            info["linear_probe"] = self._linear_probe(model, ctx, cfg, n,
+                                                      "direct" if cfg.bn_init else "auto")
+        t_lp = time.perf_counter() - t0
         prep = preprocessing_spec(ds, backbone.cfg, cfg.image_size)
         mod = prep["modality"]
         train_loader = make_loader(torch_dataset(ds.inputs, ds.y, prep, backbone, train=True),
@@ -182,11 +186,31 @@ class FinetuneStrategy(Strategy):
                   "device": str(trainer.device_)},
         )
 
-    def _linear_probe(self, model, ctx, cfg, n) -> dict:
+    @staticmethod
+    def _batchnorm_from_data(model, ds, cfg) -> int:
+        """The BatchNorm layers that will train (not the frozen blocks') take their running
+        statistics from one fp32 pass over the training data (evaluation transform) at the
+        pretrained weights, so the linear probe sees the features that the first steps in
+        train mode (batch statistics) compute. Returns the batches used."""
+        from ..batchnorm import batchnorm_layers, reestimate_batchnorm_
+        from ..data import make_loader, preprocessing_spec, torch_dataset
+
+        backbone = model.backbone
+        model.train()  # frozen blocks keep their BatchNorm in eval (Backbone.train)
+        layers = [m for m in batchnorm_layers(model) if m.training]
+        model.eval()
+        if not layers:
+            return 0
+        prep = preprocessing_spec(ds, backbone.cfg, cfg.image_size)
+        loader = make_loader(torch_dataset(ds.inputs, ds.y, prep, backbone, train=False),
+                             max(cfg.batch_size, 32), False, prep["modality"], backbone, 0)
+        return reestimate_batchnorm_(model, loader, layers=layers)
+
+    def _linear_probe(self, model, ctx, cfg, n, how="auto") -> dict:
         from .extract import embed_dataset, fit_linear_probe, linear_head_from_probe
 
         backbone = model.backbone.eval()
-        Xtr, ytr = embed_dataset(ctx.train_ds, backbone, ctx, "auto", cfg.image_size)
+        Xtr, ytr = embed_dataset(ctx.train_ds, backbone, ctx, how, cfg.image_size)
         Xva = yva = None
         mean, std, coef, icpt, classes, info = fit_linear_probe(Xtr, ytr, Xva, yva, seed=ctx.seed,
                                                               scale="global")
