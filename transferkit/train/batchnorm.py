@@ -1,7 +1,8 @@
 """Re-estimating BatchNorm running statistics in one pass without gradients.
 
-Used at the end of ``scratch`` training (precise BN, Wu & Johnson 2021: the running
-statistics at the final weights) and by AdaBN/TENT (the target's statistics)."""
+Used by the fine-tuning strategies (precise BN, Wu & Johnson 2021: the running statistics
+at the final weights; ``bn_init``: the data's statistics before the LP-FT probe) and by
+AdaBN/TENT (the target's statistics)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ def batchnorm_layers(model: nn.Module) -> list[nn.Module]:
     """The BatchNorm layers of ``model`` that keep running statistics."""
     return [m for m in model.modules()
             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
+
+def training_batchnorm_layers(model: nn.Module) -> list[nn.Module]:
+    """The BatchNorm layers of ``model`` that train: those in train mode under
+    ``model.train()`` (a backbone keeps its frozen blocks' layers in eval mode). Leaves
+    ``model`` in eval mode."""
+    model.train()
+    layers = [m for m in batchnorm_layers(model) if m.training]
+    model.eval()
+    return layers
 
 
 def reestimate_batchnorm_(model: nn.Module, batches, device="cpu", layers=None,

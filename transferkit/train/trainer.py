@@ -315,28 +315,26 @@ class Trainer:
         self.run_event("after_epoch")
 
     @torch.no_grad()
-    def predict_logits(self, loader, autocast: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Logits and targets over a loader, in eval mode, in fp32 unless ``autocast``: the
-        precision a saved model predicts in, so that validation scores the model that is
+    def predict_logits(self, loader) -> tuple[np.ndarray, np.ndarray]:
+        """Logits and targets over a loader, in eval mode, in fp32: the precision a saved
+        model predicts in, so that validation scores the model that is
         served (a network fine-tuned under CPU bf16 autocast can score several points lower
         in bf16 than in fp32; see :meth:`recalibrate_batchnorm`)."""
         was_training = self.model.training
         self.model.eval()
         outs, ys = [], []
-        ctx = self._autocast if autocast else contextlib.nullcontext
         for xb, yb in loader:
             xb = to_device(xb, self.device_, self.channels_last_)
-            with ctx():
-                out = self.model(xb)
+            out = self.model(xb)
             outs.append(out.float().cpu())
             ys.append(torch.as_tensor(yb).cpu())
         self.model.train(was_training)
         return torch.cat(outs).numpy(), torch.cat(ys).numpy()
 
-    def evaluate(self, loader, autocast: bool = False) -> dict:
-        """Accuracy, macro-F1 and mean cross-entropy (no label smoothing) over a loader (fp32
-        unless ``autocast``)."""
-        logits, y = self.predict_logits(loader, autocast)
+    def evaluate(self, loader) -> dict:
+        """Accuracy, macro-F1 and mean cross-entropy (no label smoothing) over a loader, in
+        fp32."""
+        logits, y = self.predict_logits(loader)
         t = torch.from_numpy(logits)
         loss = float(nn.functional.cross_entropy(t, torch.from_numpy(y).long()))
         m = classification_metrics(y, logits.argmax(1), logits.shape[1])
@@ -344,7 +342,7 @@ class Trainer:
         return m
 
     @torch.no_grad()
-    def recalibrate_batchnorm(self, loader, autocast: bool = False) -> int:
+    def recalibrate_batchnorm(self, loader) -> int:
         """Precise BatchNorm (Wu & Johnson 2021): replace the running statistics of the
         BatchNorm layers that train (not those of frozen blocks, which stay in eval mode) by
         their cumulative average over one pass of ``loader``, at the final weights; no
@@ -356,23 +354,20 @@ class Trainer:
         ignores the groups) a few dozen steps leave it too large and eval mode collapses to
         one class.
 
-        The pass runs in fp32 unless ``autocast``: a saved model predicts in fp32, and the
+        The pass runs in fp32: a saved model predicts in fp32, and the
         activations of a network trained under CPU bf16 autocast have other statistics in
         fp32 (efficientnet_lite0, ``partial`` at 224 px on sklearn digits: held-out accuracy
         44 % with statistics from a bf16 pass, 61 % from an fp32 pass, 39 % with the moving
         averages gathered during bf16 training)."""
-        from .batchnorm import batchnorm_layers, reestimate_batchnorm_
+        from .batchnorm import reestimate_batchnorm_, training_batchnorm_layers
 
-        self.model.train()  # frozen blocks keep their BatchNorm in eval (Backbone.train)
-        layers = [m for m in batchnorm_layers(self.model) if m.training]
-        self.model.eval()
+        layers = training_batchnorm_layers(self.model)
         if not layers:
             return 0
         return reestimate_batchnorm_(
             self.model, loader, getattr(self, "device_", None)
             or next(self.model.parameters()).device, layers,
-            self._autocast() if autocast and hasattr(self, "precision_") else None,
-            getattr(self, "channels_last_", False))
+            None, getattr(self, "channels_last_", False))
 
     def trainable_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad)

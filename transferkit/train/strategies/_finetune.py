@@ -124,14 +124,14 @@ class FinetuneStrategy(Strategy):
         k = self.resolve_k(cfg, backbone)
         info = {"k": k, "num_blocks": backbone.num_blocks}
         backbone.freeze_blocks(k)
+        prep = preprocessing_spec(ds, backbone.cfg, cfg.image_size)
+        mod = prep["modality"]
         if cfg.bn_init and self.pretrained:
-            info["batchnorm_init_batches"] = self._batchnorm_from_data(model, ds, cfg)
+            info["batchnorm_init_batches"] = self._batchnorm_from_data(model, ds, prep, cfg)
         if cfg.lp_init and self.pretrained:
             info["linear_probe"] = self._linear_probe(model, ctx, cfg, n,
                                                       "direct" if cfg.bn_init else "auto")
         t_lp = time.perf_counter() - t0
-        prep = preprocessing_spec(ds, backbone.cfg, cfg.image_size)
-        mod = prep["modality"]
         train_loader = make_loader(torch_dataset(ds.inputs, ds.y, prep, backbone, train=True),
                                    cfg.batch_size, True, mod, backbone, cfg.num_workers,
                                    drop_last=True)
@@ -187,21 +187,18 @@ class FinetuneStrategy(Strategy):
         )
 
     @staticmethod
-    def _batchnorm_from_data(model, ds, cfg) -> int:
+    def _batchnorm_from_data(model, ds, prep, cfg) -> int:
         """The BatchNorm layers that will train (not the frozen blocks') take their running
         statistics from one fp32 pass over the training data (evaluation transform) at the
         pretrained weights, so the linear probe sees the features that the first steps in
         train mode (batch statistics) compute. Returns the batches used."""
-        from ..batchnorm import batchnorm_layers, reestimate_batchnorm_
-        from ..data import make_loader, preprocessing_spec, torch_dataset
+        from ..batchnorm import reestimate_batchnorm_, training_batchnorm_layers
+        from ..data import make_loader, torch_dataset
 
         backbone = model.backbone
-        model.train()  # frozen blocks keep their BatchNorm in eval (Backbone.train)
-        layers = [m for m in batchnorm_layers(model) if m.training]
-        model.eval()
+        layers = training_batchnorm_layers(model)
         if not layers:
             return 0
-        prep = preprocessing_spec(ds, backbone.cfg, cfg.image_size)
         loader = make_loader(torch_dataset(ds.inputs, ds.y, prep, backbone, train=False),
                              max(cfg.batch_size, 32), False, prep["modality"], backbone, 0)
         return reestimate_batchnorm_(model, loader, layers=layers)
