@@ -25,7 +25,9 @@ backbone over strategies, (b) its ``extract`` accuracy; then the means over task
 N / 0.875, centre crop) and trains every pair on those arrays at N px (the recipes' array path:
 mild random resized crop, no flip); digit arrays are resized to N. ``--image-size 0`` keeps the
 recipes' own input (image files at the backbone's input size, its augmentation; digits at the
-backbone's input size). The advisor always sees the task's data as given (image files).
+backbone's input size). The advisor sees the task's data as given (image files), or with
+``--advise-size`` the training part as trained (N px arrays, ``advise(image_size=N)``; the
+similarity still at the backbone's input size).
 
 CPU (reduced): ``nice -n 15 .venv/bin/python -m bench.advise_finetune --per-task 200
 --epochs 3 --image-size 128 --backbones efficientnet_lite0,mobilenet_v2,efficientnet_lite1``.
@@ -106,54 +108,6 @@ def decode_to_arrays(ds, size: int):
     return from_arrays(out, np.asarray(ds.y), classes=list(ds.classes), source=ds.source)
 
 
-def pack(names, per_task, out_dir, short_side: int = 256) -> dict:
-    """Write the image tasks' subsamples in the shared-data layout under ``out_dir`` (JPEGs
-    re-encoded with the short side at most ``short_side``; USPS as a small HDF5), so a machine
-    without the shared data runs the same tasks with ``TRANSFERKIT_SHARED_DATA=out_dir``."""
-    import h5py
-    from PIL import Image
-
-    from bench.advise_validation import DATA
-    from transferkit.data import read_image
-
-    out_dir = Path(out_dir)
-    counts = {}
-    for name, ds in image_tasks(per_task, set(names)):
-        if name == "digits_sklearn":  # embedded in scikit-learn
-            continue
-        if len(ds) > per_task:  # the 2-per-class floor: a rerun would subsample again
-            print(f"warning: {name}: {len(ds)} > --per-task {per_task} samples packed",
-                  file=sys.stderr)
-        if name == "mnist":  # the two test-set IDX files as they are (1.6 MB)
-            import shutil
-
-            dst = out_dir / "digits" / "mnist"
-            dst.mkdir(parents=True, exist_ok=True)
-            for f in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-                shutil.copyfile(DATA / "digits" / "mnist" / f, dst / f)
-            counts[name] = len(ds)
-            continue
-        if name == "usps":
-            dst = out_dir / "digits" / "usps" / "usps.h5"
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            with h5py.File(dst, "w") as f:
-                f["train/data"] = np.asarray(ds.inputs, np.float32).reshape(len(ds), -1)
-                f["train/target"] = np.asarray(ds.y, np.int64)
-            counts[name] = len(ds)
-            continue
-        for path in ds.inputs:
-            dst = out_dir / Path(path).relative_to(DATA)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            img = read_image(path)
-            s = short_side / min(img.size)
-            if s < 1:
-                img = img.resize((round(img.size[0] * s), round(img.size[1] * s)),
-                                 Image.Resampling.BICUBIC)
-            img.save(dst.with_suffix(".jpg"), quality=90)
-        counts[name] = len(ds)
-    return counts
-
-
 # --- one pair ----------------------------------------------------------------------------------
 def strategy_options(strategy: str, num_blocks: int, epochs: int, image_size: int | None,
                      k: int | None = None):
@@ -217,12 +171,15 @@ def train_and_score(train, test, backbone, strategy, opts, device, cache_dir, se
 
 
 # --- one task ----------------------------------------------------------------------------------
-def _advise(train, backbones, cache_dir) -> dict:
-    """The advice on the training part, as a JSON-able record."""
+def _advise(train, backbones, cache_dir, size=None) -> dict:
+    """The advice on the training part, as a JSON-able record (with ``size``: on the part as
+    trained, ``size`` px arrays, through ``advise(image_size=size)``)."""
     from transferkit.advise import advise
 
+    if size and train.modality == "image":
+        train = decode_to_arrays(train, size)
     adv = advise(train, backbones=backbones, cache_dir=cache_dir, max_samples=None,
-                 progress=False)
+                 progress=False, image_size=size or None)
     return {"advice": {"backbone": adv.backbone, "strategy": adv.strategy, "k": adv.k,
                        "scenario": adv.scenario, "size": adv.size.label,
                        "similarity": adv.similarity.label,
@@ -240,7 +197,8 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
     train, test = holdout(ds, args.test_size, seed=args.seed)
     out = dict(prev) if prev else {}
     if "advice" not in out or args.re_advise:
-        out.update(_advise(train, backbones, cache_dir))
+        out.update(_advise(train, backbones, cache_dir, args.advise_size and
+                           (args.image_size if ds.modality != "text" else None)))
     for b, row in out.get("accuracy", {}).items():  # a partial pair trained at another k
         want = strategy_options("partial", out["num_blocks"][b], args.epochs, None,
                                 args.partial_k)["k"]
@@ -389,7 +347,9 @@ def markdown(res) -> str:
              f"batch 16, no validation (last epoch); image size "
              f"{cfg['image_size'] or 'native (the recipes own input)'}; devices "
              f"{', '.join(sorted({r['device'] for r in res.get('runs', [])}))}. "
-             "The advisor ran on the training part only. Bold: the best pair. partial at k = "
+             "The advisor ran on the training part only"
+             + (f", at {cfg['image_size']} px (--advise-size)" if cfg.get("advise_size") else "")
+             + ". Bold: the best pair. partial at k = "
              + (f"{cfg['partial_k']} (--partial-k)" if cfg.get("partial_k") is not None else
                 "the advisor's (half the blocks)") + ".", ""]
     for t in res["tasks"]:
@@ -499,6 +459,9 @@ def parse(argv):
     ap.add_argument("--re-advise", action="store_true",
                     help="with --resume: compute the advice again (the advisor changed) and "
                          "keep the trained pairs")
+    ap.add_argument("--advise-size", action="store_true",
+                    help="advise on the training part as trained: --image-size px arrays, "
+                         "advise(image_size=N); default: the data as given, native size")
     ap.add_argument("--advice-only", action="store_true",
                     help="compute and save the advice per task, train nothing")
     ap.add_argument("--pack", default=None, metavar="DIR",
@@ -550,6 +513,8 @@ def resumable(old: dict, config: dict) -> dict:
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.pack:
+        from bench.advise_pack import pack
+
         print(json.dumps(pack(args.tasks, args.per_task, args.pack)))
         return
     import torch
@@ -558,6 +523,8 @@ def main(argv=None):
     config = {k: getattr(args, k) for k in RESUME_KEYS}
     if args.partial_k is not None:
         config["partial_k"] = args.partial_k
+    if args.advise_size:
+        config["advise_size"] = True
     machine = (f"{os.cpu_count()} CPUs, torch {torch.__version__}, {platform.python_version()}"
                + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
     res = {"config": config, "tasks": [], "machine": machine, "runs": []}
@@ -568,6 +535,8 @@ def main(argv=None):
         done = resumable(old, config)
         if done:
             res["runs"] = old.get("runs", [])
+            if bool(old["config"].get("advise_size")) != args.advise_size:
+                args.re_advise = True  # advice made the other way is made again
         else:
             print(f"{path}: other settings, starting afresh", flush=True)
     run = {"device": args.device, "machine": machine, "train_backbones": args.train_backbones,

@@ -372,3 +372,74 @@ def test_advise_reports_a_near_tie(monkeypatch):
     assert advise(ds, backbones="a").selection_certainty is None and seen["a"][0] == 0
     with pytest.raises(DataError, match="bootstrap"):
         advise(ds, backbones="a,b", bootstrap=-1)
+
+
+# --- image_size: the scores see the input a model trained at that size sees ----------------
+@pytest.fixture(scope="module")
+def tiny_arrays():
+    rng = np.random.default_rng(1)
+    y = np.arange(16) % 2
+    X = rng.normal(0, 0.2, (16, 12, 12)).astype(np.float32)
+    X[y == 1, 3:9, 3:9] += 1.0  # class 1: a bright square
+    return from_arrays(X, y, classes=["plain", "square"], source="tiny arrays")
+
+
+def test_advise_image_size_scores_arrays_at_that_size(tiny_arrays, shared_cache):
+    from transferkit.advise.scores import logme
+    from transferkit.train.strategies.extract import embed_direct
+    from transferkit.zoo import create_backbone
+
+    kw = {"backbones": ["efficientnet_lite0"], "cache_dir": shared_cache, "progress": False,
+          "bootstrap": 0}
+    native = advise(tiny_arrays, **kw)
+    sized = advise(tiny_arrays, image_size=32, **kw)
+    assert native.report.image_size is None and native.data["scored_image_size"] is None
+    assert sized.report.image_size == 32 and sized.data["scored_image_size"] == 32
+    assert sized.summary()["scored_image_size"] == 32
+    assert any("at 32 px" in n for n in sized.report.notes)
+    # the scores come from the 32 px features, which differ from the native 224 px ones
+    model = create_backbone("efficientnet_lite0", pretrained=True).eval()
+    X32, y = embed_direct(tiny_arrays, model, 32)
+    assert X32.shape == (16, 1280)
+    assert sized.report.scores["logme"] == pytest.approx(logme(np.float64(X32), y), rel=1e-6)
+    assert sized.report.scores["logme"] != pytest.approx(native.report.scores["logme"], rel=1e-3)
+    # the similarity to ImageNet is still measured at the backbone's own input size
+    assert sized.similarity.value == pytest.approx(native.similarity.value)
+    assert sized.similarity.signals == native.similarity.signals
+
+
+def test_advise_image_size_on_image_files_is_noted_not_applied(tiny_images, shared_cache):
+    adv = advise(str(tiny_images), backbones=["efficientnet_lite0"], cache_dir=shared_cache,
+                 progress=False, image_size=64)
+    assert adv.report.image_size is None
+    assert any("applies to array data" in n for n in adv.report.notes)
+
+
+@pytest.mark.parametrize("bad", [0, 4, -32, 12.5, True])
+def test_advise_rejects_a_bad_image_size(tiny_arrays, bad):
+    with pytest.raises(DataError, match="image_size"):
+        advise(tiny_arrays, backbones=["efficientnet_lite0"], image_size=bad)
+
+
+def test_fit_auto_passes_image_size_to_the_advice(tiny_arrays, shared_cache, tmp_path):
+    from transferkit.train import fit
+
+    res = fit(tiny_arrays, backbone="efficientnet_lite0", strategy="auto", image_size=32,
+              cache_dir=shared_cache, progress=False, val_size=None)
+    assert res.info["advice"]["scored_image_size"] == 32
+    assert res.strategy == "extract" and res.options["image_size"] == 32
+
+
+def test_cli_advise_image_size(tiny_arrays, shared_cache, tmp_path):
+    from typer.testing import CliRunner
+
+    from transferkit.cli import _register, app
+
+    path = tmp_path / "tiny.npz"
+    np.savez(path, X=tiny_arrays.inputs, y=np.asarray(tiny_arrays.y))
+    _register()
+    r = CliRunner().invoke(app, ["advise", str(path), "--backbones", "efficientnet_lite0",
+                                 "--cache-dir", str(shared_cache), "--image-size", "32",
+                                 "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "scored at 32 px" in r.output

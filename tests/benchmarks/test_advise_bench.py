@@ -104,3 +104,39 @@ def test_resumable_ignores_settings_outside_the_resume_keys():
     old = {"config": {**BASE, "backbones": ["a"]}, "tasks": [{"task": "t", "modality": "image",
                                                             "advice": {}, "accuracy": {}}]}
     assert "advice" in resumable(old, {**BASE, "backbones": ["a"], "partial_k": 4})["t"]
+
+
+def test_advise_size_advises_on_the_training_part_as_trained(monkeypatch, tmp_path):
+    """--advise-size: image files are decoded to the training size and advised at that size."""
+    import numpy as np
+    from PIL import Image
+
+    import bench.advise_finetune as af
+    import transferkit.advise
+    from transferkit.data import load_data
+
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (tmp_path / cls).mkdir()
+        for i in range(2):
+            img = rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)
+            Image.fromarray(img).save(tmp_path / cls / f"{i}.png")
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake(data, **kw):
+        seen.update(kw, modality=data.modality, shape=np.asarray(data.inputs).shape)
+        raise Stop
+
+    monkeypatch.setattr(transferkit.advise, "advise", fake)
+    ds = load_data(tmp_path)
+    with pytest.raises(Stop):
+        af._advise(ds, ["efficientnet_lite0"], None, size=32)
+    assert seen["image_size"] == 32 and seen["modality"] == "array"
+    assert seen["shape"] == (4, 32, 32, 3)
+    with pytest.raises(Stop):
+        af._advise(ds, ["efficientnet_lite0"], None)
+    assert seen["image_size"] is None and seen["modality"] == "image"
+    assert af.parse(["--advise-size"]).advise_size and not af.parse([]).advise_size

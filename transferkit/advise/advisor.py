@@ -87,6 +87,7 @@ class BackboneReport:
     notes: list = field(default_factory=list)
     block_params: list = field(default_factory=list)
     class_ami: float | None = None  # AMI of k-means clusters of the features with the labels
+    image_size: int | None = None  # the side the scores were measured at (None: native)
     #: the selection score on paired bootstrap resamples of the scored samples (advise's
     #: ``bootstrap``); not in :meth:`to_dict`, whose ``selection_certainty`` summarises them
     score_resamples: list = field(default_factory=list)
@@ -146,7 +147,7 @@ class Advice:
                 "similarity_value": round(float(self.similarity.value), 4),
                 "selection_score": self.selection_score, "retrain_gate": self.retrain_gate,
                 "selection_certainty": self.selection_certainty,
-                "class_ami": self.report.class_ami,
+                "class_ami": self.report.class_ami, "scored_image_size": self.report.image_size,
                 "scores": {r.backbone: r.scores for r in self.reports}, "reason": self.reason}
 
     @property
@@ -370,7 +371,7 @@ def feature_scores(X, y, probs=None) -> dict:
 
 
 def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=0,
-                    score_name=SELECTION_SCORE) -> BackboneReport:
+                    score_name=SELECTION_SCORE, image_size=None) -> BackboneReport:
     from ..adapt.premise import cluster_ami  # (transferkit.adapt is imported only when used)
     from ..features import extract_features
     from ..zoo import create_backbone, get_config
@@ -388,10 +389,22 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=
     notes = []
     has_head = cfg.modality == "image" and cfg.num_classes > 0
     probs = softmax(head_logits(model, X)) if has_head else None
+    sized = bool(image_size) and sub.modality == "array"
+    if sized:  # the scores see what a model trained at image_size sees; similarity stays native
+        from ..train.strategies.extract import embed_direct
+
+        native_probs = probs
+        X = np.asarray(embed_direct(sub, model, int(image_size))[0], dtype=np.float64)
+        probs = softmax(head_logits(model, X)) if has_head else None
+        notes.append(f"scored on the arrays at {int(image_size)} px (image_size); similarity "
+                     f"to the pretraining data measured at the backbone's {cfg.crop_size} px")
+    elif image_size:
+        notes.append(f"image_size applies to array data; this {sub.modality} data is scored "
+                     "at the backbone's input size")
     scores = feature_scores(X, y, probs)
     if has_head:
         kl = _bn_kl(model, sub, seed)
-        similarity = image_similarity(probs, kl)
+        similarity = image_similarity(native_probs if sized else probs, kl)
     else:
         notes.append("LEEP and NCE need the pretrained classifier's outputs; "
                      f"{name} has no pretrained classifier, so they are not computed")
@@ -411,7 +424,7 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=
         scores={k: (None if v is None else float(v)) for k, v in scores.items()},
         similarity=similarity, size=size, n_scored=len(y), num_blocks=int(cfg.num_blocks),
         seconds=round(time.perf_counter() - t0, 3), notes=notes, block_params=blocks,
-        class_ami=ami,
+        class_ami=ami, image_size=int(image_size) if sized else None,
     )
 
 
@@ -429,7 +442,7 @@ def _bn_kl(model, sub, seed) -> float | None:
 
 def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000, seed: int = 0,
            progress: bool = True, select_by: str = SELECTION_SCORE,
-           bootstrap: int = 20) -> Advice:
+           bootstrap: int = 20, image_size: int | None = None) -> Advice:
     """Measure size, similarity and transferability; recommend a backbone and a strategy.
 
     Parameters
@@ -450,6 +463,12 @@ def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000,
         recomputed for every candidate, to say how often the recommended backbone comes first
         (``selection_certainty``; below 90 % the reason calls it a near-tie). Each costs one
         more score per backbone (LogME at 2,000 x 1,280 features: about 0.35 s); 0 turns it off.
+    image_size : int, optional
+        Array data only, as in ``fit(..., image_size=N)``: the scores (and the class AMI) are
+        measured on features of the arrays resized to ``N`` px, the input a model trained at
+        that size sees. The similarity to the pretraining data is still measured at the
+        backbone's own input size, where its thresholds were set. Image files and texts are
+        scored at the backbone's input size (a note says so).
     """
     from ..data import load_data
     from ..data.dataset import Dataset
@@ -476,9 +495,12 @@ def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000,
     sub = ds if len(sub_idx) == len(ds) else ds.subset(sub_idx)
     if bootstrap < 0:
         raise DataError(f"bootstrap={bootstrap}: expected 0 or more resamples")
+    if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size
+                                   or image_size < 8):
+        raise DataError(f"image_size={image_size!r}: expected a side of at least 8 pixels")
     boot = int(bootstrap) if len(backbones) > 1 else 0
     reports = [_score_backbone(b, ds, sub, counts, cache_dir, seed, progress, bootstrap=boot,
-                               score_name=select_by) for b in backbones]
+                               score_name=select_by, image_size=image_size) for b in backbones]
     best = _best(reports, select_by)
     certainty = selection_certainty(reports, best.backbone)
     choice = choose_strategy(best.size.large, best.similarity.similar, best.num_blocks,
@@ -487,7 +509,8 @@ def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000,
     data_info = {"source": ds.source, "modality": ds.modality, "samples": int(counts.sum()),
                  "classes": int((counts > 0).sum()),
                  "smallest_class": {"class": ds.classes[smallest], "count": int(counts[smallest])},
-                 "scored_samples": int(len(sub_idx))}
+                 "scored_samples": int(len(sub_idx)),
+                 "scored_image_size": best.image_size}
     reason = reason_text(choice, best, reports, select_by, certainty)
     timings = {"total_s": round(time.perf_counter() - t0, 3),
                **{f"{r.backbone}_s": r.seconds for r in reports}}

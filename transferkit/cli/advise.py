@@ -17,6 +17,7 @@ def advise(
     seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
     select_by: str = typer.Option("logme", "--select-by", help="Score that picks the backbone: logme, hscore, leep or nce."),
     bootstrap: int = typer.Option(20, "--bootstrap", help="Paired bootstrap resamples of the scored samples: how often each backbone has the best score (0 = off)."),
+    image_size: int = typer.Option(None, "--image-size", help="Array data: score the backbones on the arrays resized to this side, as `fit --set image_size=N` trains them (e.g. 64 for 8x8 digits)."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of a CSV/TSV file."),
     label_column: str = typer.Option(None, "--label-column", help="Label column of a CSV/TSV file."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
@@ -31,7 +32,8 @@ def advise(
     ds = load_data(data, text_column=text_column, label_column=label_column)
     adv = advise_api(ds, backbones=backbones, cache_dir=cache_dir,
                      max_samples=max_samples or None, seed=seed, select_by=select_by,
-                     progress=progress and not json_out, bootstrap=bootstrap)
+                     progress=progress and not json_out, bootstrap=bootstrap,
+                     image_size=image_size)
     if json_out:
         emit_json(adv.to_dict())
         return
@@ -39,7 +41,8 @@ def advise(
     d, s, sim = adv.data, adv.size, adv.similarity
     c.print(f"[bold]{d['samples']}[/] samples, {d['classes']} classes, smallest class "
             f"'{d['smallest_class']['class']}' ({d['smallest_class']['count']}); "
-            f"{d['scored_samples']} scored")
+            f"{d['scored_samples']} scored"
+            + (f" at {d['scored_image_size']} px" if d.get("scored_image_size") else ""))
     c.print(f"size: [bold]{s.label}[/] for {adv.backbone} - rule: {s.rule} "
             f"(here >= {s.threshold_samples} samples)")
     sig = ", ".join(f"{k} {v}" for k, v in sim.signals.items() if v is not None)

@@ -61,10 +61,13 @@ def embed_dataset(ds, backbone, ctx: FitContext, how: str = "auto", image_size=N
                                  progress=ctx.progress, weights=ctx.weights, device=ctx.device,
                                  array_scale=array_scale if ds.modality == "array" else None)
             return np.asarray(f.X, np.float32), np.asarray(f.y)
-    return _embed_direct(ds, backbone, ctx, image_size, array_scale)
+    return embed_direct(ds, backbone, image_size, array_scale, device=ctx.device)
 
 
-def _embed_direct(ds, backbone, ctx, image_size, array_scale=None):
+def embed_direct(ds, backbone, image_size=None, array_scale=None, device=None):
+    """(X, y) pooled fp32 features of ``ds`` through ``backbone`` in eval mode, without the
+    feature cache: the input a model trained at ``image_size`` sees (array data resized to
+    ``image_size``; default the backbone's input size)."""
     import torch
 
     from ..data import make_loader, preprocessing_spec, torch_dataset
@@ -75,7 +78,7 @@ def _embed_direct(ds, backbone, ctx, image_size, array_scale=None):
         spec["lo"], spec["hi"] = float(array_scale[0]), float(array_scale[1])
     loader = make_loader(torch_dataset(ds.inputs, ds.y, spec, backbone, train=False), 64,
                          False, spec["modality"], backbone)
-    dev = resolve_device(ctx.device)
+    dev = resolve_device(device)
     was = backbone.training
     backbone.eval().to(dev)
     out = []
