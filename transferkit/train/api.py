@@ -84,11 +84,12 @@ def _labelled(ds, what):
 def _follow_advice(ds, backbone, strategy, options, cache_dir, progress):
     """Resolve ``backbone='auto'`` / ``strategy='auto'`` with :func:`transferkit.advise` on the
     training part only (validation labels never inform the choice); explicit options win.
-    An ``image_size`` option is passed on, so array data is scored at the size it trains at."""
+    An ``image_size`` option is not passed on: the advice scored at the training size ranked
+    the backbones worse (docs/advise.md, "Advice at the training size")."""
     from ..advise import advise
 
     adv = advise(ds, backbones=None if backbone == "auto" else [backbone], cache_dir=cache_dir,
-                 progress=progress, image_size=options.get("image_size"))
+                 progress=progress)
     options, summary = dict(options), adv.summary()
     if strategy == "auto":
         strategy = adv.strategy
