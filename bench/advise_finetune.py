@@ -197,8 +197,8 @@ def run_task(name, ds, backbones, args, cache_dir, prev=None, save_fn=None) -> d
     train, test = holdout(ds, args.test_size, seed=args.seed)
     out = dict(prev) if prev else {}
     if "advice" not in out or args.re_advise:
-        out.update(_advise(train, backbones, cache_dir, args.advise_size and
-                           (args.image_size if ds.modality != "text" else None)))
+        advise_at = args.image_size if args.advise_size and ds.modality != "text" else None
+        out.update(_advise(train, backbones, cache_dir, advise_at))
     for b, row in out.get("accuracy", {}).items():  # a partial pair trained at another k
         want = strategy_options("partial", out["num_blocks"][b], args.epochs, None,
                                 args.partial_k)["k"]

@@ -388,12 +388,11 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=
         raise DataError(f"{ds.source or 'data'}: fewer than 2 classes left after extraction")
     notes = []
     has_head = cfg.modality == "image" and cfg.num_classes > 0
-    probs = softmax(head_logits(model, X)) if has_head else None
+    probs = native_probs = softmax(head_logits(model, X)) if has_head else None
     sized = bool(image_size) and sub.modality == "array"
     if sized:  # the scores see what a model trained at image_size sees; similarity stays native
         from ..train.strategies.extract import embed_direct
 
-        native_probs = probs
         X = np.asarray(embed_direct(sub, model, int(image_size))[0], dtype=np.float64)
         probs = softmax(head_logits(model, X)) if has_head else None
         notes.append(f"scored on the arrays at {int(image_size)} px (image_size); similarity "
@@ -404,7 +403,7 @@ def _score_backbone(name, ds, sub, counts, cache_dir, seed, progress, bootstrap=
     scores = feature_scores(X, y, probs)
     if has_head:
         kl = _bn_kl(model, sub, seed)
-        similarity = image_similarity(native_probs if sized else probs, kl)
+        similarity = image_similarity(native_probs, kl)
     else:
         notes.append("LEEP and NCE need the pretrained classifier's outputs; "
                      f"{name} has no pretrained classifier, so they are not computed")
@@ -475,6 +474,9 @@ def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000,
 
     if select_by not in SCORE_NAMES:
         raise DataError(f"select_by={select_by!r}: expected one of {', '.join(SCORE_NAMES)}")
+    if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size
+                                   or image_size < 8):
+        raise DataError(f"image_size={image_size!r}: expected a side of at least 8 pixels")
     t0 = time.perf_counter()
     ds = data if isinstance(data, Dataset) else load_data(data)
     y_all = np.asarray(ds.y)
@@ -495,9 +497,6 @@ def advise(data, backbones=None, cache_dir=None, max_samples: int | None = 2000,
     sub = ds if len(sub_idx) == len(ds) else ds.subset(sub_idx)
     if bootstrap < 0:
         raise DataError(f"bootstrap={bootstrap}: expected 0 or more resamples")
-    if image_size is not None and (isinstance(image_size, bool) or int(image_size) != image_size
-                                   or image_size < 8):
-        raise DataError(f"image_size={image_size!r}: expected a side of at least 8 pixels")
     boot = int(bootstrap) if len(backbones) > 1 else 0
     reports = [_score_backbone(b, ds, sub, counts, cache_dir, seed, progress, bootstrap=boot,
                                score_name=select_by, image_size=image_size) for b in backbones]
