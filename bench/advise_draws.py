@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
 from bench.advise_validation import IMAGE_TASK_NAMES, concordance, full_image_task  # noqa: E402
 
 BACKBONES = ("efficientnet_lite0", "mobilenet_v2", "efficientnet_lite1", "efficientnet_lite2")
-SCORES = ("logme", "hscore", "leep", "nce", "probe_cv")
+SCORES = ("logme", "logme_z", "hscore", "leep", "nce", "probe_cv")
 STEM = "advise_draws"
 
 
@@ -239,19 +239,24 @@ def markdown(res: dict) -> str:
         lines += ["", f"Expected accuracy % at {key} training samples (sd over draws), LogME's "
                   "pick share over draws, and the per-task tau of the mean LogME; "
                   f"{a['resolved_pairs']} of {a['pairs']} backbone pairs resolved (|t| > 2):", "",
-                  "| task | " + " | ".join(short) + " | LogME picks | tau (LogME) |",
-                  "|---|" + "---|" * len(bbs) + "---|---|"]
+                  "| task | " + " | ".join(short) + " | LogME picks | tau (LogME) |"
+                  + (" logme_z picks |" if "logme_z" in a["scores"] else ""),
+                  "|---|" + "---|" * len(bbs) + "---|---|"
+                  + ("---|" if "logme_z" in a["scores"] else "")]
         lg = a["scores"]["logme"]
         for t in a["tasks"]:
             ea, sd = a["expected_accuracy"][t], a["accuracy_sd"][t]
             best = max(ea.values())
             cells = [(f"**{100 * ea[b]:.1f}**" if ea[b] == best else f"{100 * ea[b]:.1f}")
                      + f" ({100 * sd[b]:.1f})" for b in bbs]
-            picks = ", ".join(f"{sh} {int(round(100 * lg['pick_share'][t][b]))}%"
-                              for b, sh in zip(bbs, short, strict=True)
-                              if lg["pick_share"][t][b] > 0)
+            def picks(sc, t=t):
+                return ", ".join(f"{sh} {int(round(100 * sc['pick_share'][t][b]))}%"
+                                 for b, sh in zip(bbs, short, strict=True)
+                                 if sc["pick_share"][t][b] > 0)
+            z = a["scores"].get("logme_z")
             lines.append(f"| {t} | " + " | ".join(cells) +
-                         f" | {picks} | {_f(lg['per_task_mean_score'][t])} |")
+                         f" | {picks(lg)} | {_f(lg['per_task_mean_score'][t])} |"
+                         + (f" {picks(z)} |" if z else ""))
     return "\n".join(lines) + "\n"
 
 

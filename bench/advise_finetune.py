@@ -316,8 +316,8 @@ def summarise(tasks) -> dict:
                                      for t in ts),
              "tasks": len(ts), "tau": {}}
         for sc in SCORES:
-            a = [t["tau"][sc]["best_over_strategies"] for t in ts]
-            b = [t["tau"][sc]["extract"] for t in ts]
+            a = [t["tau"].get(sc, {}).get("best_over_strategies") for t in ts]
+            b = [t["tau"].get(sc, {}).get("extract") for t in ts]
             m["tau"][sc] = {"best_over_strategies_mean": mean(a), "extract_mean": mean(b),
                             "best_over_strategies_pooled": pooled_tau(ts, sc, None),
                             "extract_pooled": pooled_tau(ts, sc, "extract"),
@@ -379,8 +379,8 @@ def markdown(res) -> str:
                   f"{t.get('seconds', 0):.0f} s)", "", head + ".", "",
                   "| backbone | " + " | ".join(
                       f"partial (k={'/'.join(map(str, ks))})" if s == "partial" and ks else s
-                      for s in strategies) + " | LogME | LEEP | NCE | H-score |",
-                  "|---|" + "---|" * (len(strategies) + 4)]
+                      for s in strategies) + " | LogME | LEEP | NCE | H-score | LogME (z) |",
+                  "|---|" + "---|" * (len(strategies) + 5)]
         for b, sc in t["scores"].items():
             row = t["accuracy"].get(b, {})
             cells = []

@@ -85,9 +85,9 @@ def pool(runs) -> dict:
                      "regret_backbone_mean": _stats([s["regret_backbone_mean"] for s in ss]),
                      "regret_strategy_mean": _stats([s["regret_strategy_mean"] for s in ss]),
                      "strategy_matches": [s["strategy_matches"] for s in ss],
-                     "tau_pooled": {sc: _stats([s["tau"][sc]["best_over_strategies_pooled"]
+                     "tau_pooled": {sc: _stats([s["tau"].get(sc, {}).get("best_over_strategies_pooled")
                                                 for s in ss]) for sc in SCORES},
-                     "tau_mean": {sc: _stats([s["tau"][sc]["best_over_strategies_mean"]
+                     "tau_mean": {sc: _stats([s["tau"].get(sc, {}).get("best_over_strategies_mean")
                                               for s in ss]) for sc in SCORES}}
     return {"seeds": seeds, "config": {k: runs[0]["config"].get(k) for k in RESUME_KEYS
                                        if k != "seed"},

@@ -39,7 +39,7 @@ DATA = Path(os.environ.get("TRANSFERKIT_SHARED_DATA", ROOT.parent / "shared" / "
 OUT = ROOT / "bench" / "results"
 IMAGE_BACKBONES = ["efficientnet_lite0", "mobilenet_v2", "efficientnet_lite1"]
 TEXT_BACKBONES = ["minilm_l6"]
-SCORES = ["logme", "leep", "nce", "hscore"]
+SCORES = ["logme", "leep", "nce", "hscore", "logme_z"]  # logme_z: LogME on z-scored features
 
 
 def _sub(ds, n, seed=0):
@@ -185,6 +185,8 @@ def pooled_tau(tasks, score):
 def summarise(image, text):
     summary = {"image": {}, "text": {}}
     for s in SCORES:
+        if any(r["scores"].get(s) is None for t in image for r in t["backbones"].values()):
+            continue  # a score these results predate (or one without a value on some backbone)
         per = [kendall([r["scores"][s] for r in t["backbones"].values()],
                        [r["accuracy"] for r in t["backbones"].values()]) for t in image]
         ok = [v for v in per if v is not None]
@@ -285,7 +287,7 @@ def write_md(res, path):
     lines += ["", f"## Kendall's tau (score vs accuracy over the {nb} backbones, per task) and regret", "",
               "| score | tau per task | mean tau | pooled tau | regret if used to pick (points) |",
               "|---|---|---|---|---|"]
-    for sc in SCORES:
+    for sc in (sc for sc in SCORES if sc in s["image"]):
         v = s["image"][sc]
         per = ", ".join("-" if x is None else f"{x:+.2f}" for x in v["tau_per_task"])
         mean = "-" if v["tau_mean"] is None else f"{v['tau_mean']:.2f}"

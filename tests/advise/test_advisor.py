@@ -88,11 +88,12 @@ def test_stratified_subsample_keeps_every_class():
 
 
 # --- advise() with mocked measurements: all four quadrants -----------------------------------------
-def _fake_report(name, logme_v, large, similar, blocks=()):
+def _fake_report(name, logme_v, large, similar, blocks=(), raw_logme=None):
     counts = [20000, 20000] if large else [30, 30]
     return BackboneReport(block_params=list(blocks),
         backbone=name, modality="image",
-        scores={"logme": logme_v, "leep": -1.0, "nce": -0.5, "hscore": 1.0},
+        scores={"logme_z": logme_v, "logme": logme_v if raw_logme is None else raw_logme,
+                "leep": -1.0, "nce": -0.5, "hscore": 1.0},
         similarity=SimilarityAssessment("imagenet_head_confidence", 0.8 if similar else 0.1, 0.3,
                                         similar),
         size=assess_size(counts, 3_000_000), n_scored=60, num_blocks=len(blocks) or 9, seconds=0.0)
@@ -127,6 +128,22 @@ def test_advise_scenarios_with_mocked_measurements(monkeypatch, large, similar, 
     assert d["data"]["samples"] == 60 and d["data"]["smallest_class"]["count"] == 30
 
 
+def test_default_selection_is_logme_on_zscored_features_and_raw_logme_stays_an_option(monkeypatch):
+    # "a" has the better raw LogME, "b" the better LogME on z-scored features
+    reps = {"a": (0.1, 0.9), "b": (0.5, 0.2)}
+
+    def fake(name, ds, sub, counts, cache_dir, seed, progress, **_):
+        return _fake_report(name, reps[name][0], False, True, raw_logme=reps[name][1])
+
+    monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
+    ds = from_arrays(np.zeros((20, 8, 8), np.float32), np.arange(20) % 2)
+    adv = advise(ds, backbones="a,b", bootstrap=0)
+    assert adv.backbone == "b" and adv.selection_score == "logme_z"
+    assert "best LogME (on z-scored features) (0.5; a 0.1)" in adv.reason
+    raw = advise(ds, backbones="a,b", bootstrap=0, select_by="logme")
+    assert raw.backbone == "a" and "best LogME (0.9; b 0.2)" in raw.reason
+
+
 def test_scenario_2_with_too_few_samples_for_any_block_says_extract_and_why(monkeypatch):
     blocks = [1_000, 100_000, 400_000]
 
@@ -155,7 +172,7 @@ def test_select_by_picks_the_backbone_with_that_score(monkeypatch):
     ds = from_arrays(np.zeros((20, 8, 8), np.float32), np.arange(20) % 2)
     assert advise(ds, backbones="a,b").backbone == "a"
     adv = advise(ds, backbones="a,b", select_by="hscore")
-    assert adv.backbone == "b" and adv.selection_score == "hscore" and "best hscore" in adv.reason
+    assert adv.backbone == "b" and adv.selection_score == "hscore" and "best H-score" in adv.reason
     with pytest.raises(DataError, match="select_by"):
         advise(ds, backbones="a,b", select_by="accuracy")
 
@@ -248,7 +265,7 @@ def test_cli_advise_json(tiny_images, shared_cache):
     d = json.loads(r.stdout)
     assert d["recommendation"]["backbone"] == "efficientnet_lite0"
     assert d["scenario"] in (1, 2, 3, 4) and d["reason"]
-    assert set(d["backbones"][0]["scores"]) == {"logme", "leep", "nce", "hscore"}
+    assert set(d["backbones"][0]["scores"]) == {"logme", "logme_z", "leep", "nce", "hscore"}
     assert d["size"]["rule"] and d["similarity"]["method"]
     assert -1.0 <= d["backbones"][0]["class_ami"] <= 1.0
     text = CliRunner().invoke(app, ["advise", str(tiny_images), "--backbones",
@@ -358,7 +375,7 @@ def test_advise_reports_a_near_tie(monkeypatch):
     monkeypatch.setattr(advisor_mod, "_score_backbone", fake)
     ds = from_arrays(np.zeros((20, 8, 8), np.float32), np.arange(20) % 2)
     adv = advise(ds, backbones="a,b")
-    assert seen == {"a": (20, "logme"), "b": (20, "logme")}
+    assert seen == {"a": (20, "logme_z"), "b": (20, "logme_z")}
     assert adv.backbone == "a" and adv.selection_certainty["pick_share"] == 0.55
     assert "ranks first in 55% of 20 bootstrap resamples" in adv.reason
     assert "(b: 45%), a near-tie" in adv.reason

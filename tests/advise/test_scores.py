@@ -185,11 +185,35 @@ def blobs():
     return f, probs, y, rng.permutation(y)
 
 
-@pytest.mark.parametrize("name", ["logme", "hscore", "hscore_plain", "leep", "nce"])
+# --------------------------------------------------------------------------------------------
+# LogME on standardised features (the advisor's logme_z)
+# --------------------------------------------------------------------------------------------
+def test_logme_standardize_is_logme_of_the_zscored_features():
+    rng = np.random.default_rng(5)
+    f = rng.normal(size=(40, 6)) * [1, 10, 0.1, 3, 1, 50] + [0, 5, -2, 0, 100, 1]
+    y = rng.integers(0, 3, 40)
+    z = (f - f.mean(0)) / f.std(0)
+    assert logme(f, y, standardize=True) == pytest.approx(logme(z, y), abs=1e-12)
+
+
+def test_logme_standardize_ignores_each_features_scale_and_offset_and_constant_features():
+    rng = np.random.default_rng(6)
+    f = rng.normal(size=(60, 5))
+    y = (f[:, 0] + 0.5 * rng.normal(size=60) > 0).astype(int)
+    moved = f * [1e-3, 7, 1, 1, 300] + [4, 0, -9, 0, 0]
+    ref = logme(f, y, standardize=True)
+    assert logme(moved, y, standardize=True) == pytest.approx(ref, abs=1e-9)
+    assert logme(np.c_[f, np.full(60, 3.0)], y, standardize=True) == pytest.approx(ref, abs=1e-12)
+    # the raw score does depend on them (here the offsets act as a bias column)
+    assert abs(logme(moved, y) - logme(f, y)) > 0.05
+
+
+@pytest.mark.parametrize("name", ["logme", "logme_z", "hscore", "hscore_plain", "leep", "nce"])
 def test_separable_beats_shuffled(blobs, name):
     f, probs, y, y_shuffled = blobs
     score = {
         "logme": lambda t: logme(f, t),
+        "logme_z": lambda t: logme(f, t, standardize=True),
         "hscore": lambda t: hscore(f, t),
         "hscore_plain": lambda t: hscore(f, t, shrinkage=False),
         "leep": lambda t: leep(probs, t),
@@ -213,6 +237,7 @@ def test_bounds():
     [
         lambda: logme(np.ones((3, 2)), [0, 1]),
         lambda: logme(np.array([[np.nan, 1.0]]), [0]),
+        lambda: logme(np.ones((4, 3)), [0, 1, 0, 1], standardize=True),
         lambda: hscore(np.ones(5), [0, 1, 0, 1, 0]),
         lambda: nce([0, 1], [0, 1, 1]),
     ],

@@ -4,7 +4,9 @@ All four are computed without training, from the target samples passed once thro
 pretrained model. Higher means "more transferable"; the scale differs per score, so compare
 candidate models with the same score on the same data, never scores across methods.
 
-* :func:`logme` - LogME (You et al., ICML 2021), on penultimate features.
+* :func:`logme` - LogME (You et al., ICML 2021), on penultimate features; with
+  ``standardize=True`` (the advisor's ``logme_z``) on the features z-scored as the ``extract``
+  head sees them.
 * :func:`leep` - LEEP (Nguyen et al., ICML 2020), on the source head's softmax outputs.
 * :func:`nce` - NCE (Tran et al., ICCV 2019), on the source head's predicted labels.
 * :func:`hscore` - H-score (Bao et al., ICIP 2019), with the Ledoit-Wolf shrinkage of
@@ -17,7 +19,7 @@ import numpy as np
 
 from transferkit.errors import DataError
 
-__all__ = ["hscore", "leep", "logme", "nce"]
+__all__ = ["hscore", "leep", "logme", "nce", "standardized"]
 
 
 def _labels(y, n: int, what: str = "labels") -> tuple[np.ndarray, int]:
@@ -91,7 +93,21 @@ def _logme_one(x, res_x2, sigma, n, d, max_iter, tol):
     return evidence / n, alpha, beta
 
 
-def logme(features, y, max_iter: int = 100, tol: float = 1e-6) -> float:
+def standardized(features) -> np.ndarray:
+    """Each feature centred and divided by its standard deviation over the rows (1/n);
+    constant features, which carry nothing, are dropped. What the ``extract`` strategy's
+    linear probe fits on (``fit_linear_probe`` with its default ``scale='feature'``)."""
+    f = _matrix(features, "features")
+    sd = f.std(axis=0)
+    keep = sd > 1e-12 * max(float(np.abs(f).max()), 1.0)
+    if not keep.any():
+        raise DataError("features: every feature is constant over the samples")
+    f = f[:, keep]
+    return (f - f.mean(axis=0)) / sd[keep]
+
+
+def logme(features, y, max_iter: int = 100, tol: float = 1e-6,
+          standardize: bool = False) -> float:
     """LogME: mean over classes of the maximised log evidence per sample.
 
     For each class c, the one-hot target ``y_c`` is modelled by Bayesian linear regression on
@@ -108,6 +124,12 @@ def logme(features, y, max_iter: int = 100, tol: float = 1e-6) -> float:
         Target labels (any hashable values).
     max_iter, tol :
         Fixed-point iterations and relative tolerance on alpha/beta.
+    standardize : bool
+        Score the features z-scored over the rows (:func:`standardized`) instead of as given.
+        The prior on the weights is isotropic, so on raw features a feature's scale sets how
+        cheap it is to use; z-scored, every feature starts equal, as in the ``extract`` head,
+        and the centring stands in for the missing bias column. The advisor reports it as
+        ``logme_z`` and selects by it (docs/advise.md, "LogME on standardised features").
 
     Returns
     -------
@@ -122,7 +144,7 @@ def logme(features, y, max_iter: int = 100, tol: float = 1e-6) -> float:
     values when n < d enter log|A| (they add ``(d - k) log alpha``), so the value is exactly
     the maximised evidence also for wide features.
     """
-    f = _matrix(features, "features")
+    f = standardized(features) if standardize else _matrix(features, "features")
     n, d = f.shape
     y_idx, n_classes = _labels(y, n)
     onehot = (y_idx[:, None] == np.arange(n_classes)[None, :]).astype(np.float64)

@@ -15,7 +15,7 @@ def advise(
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Feature cache folder (default: $TRANSFERKIT_CACHE or the user cache folder)."),
     max_samples: int = typer.Option(2000, "--max-samples", help="Score a stratified subsample of at most this many samples (0 = all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
-    select_by: str = typer.Option("logme", "--select-by", help="Score that picks the backbone: logme, hscore, leep or nce."),
+    select_by: str = typer.Option(None, "--select-by", help="Score that picks the backbone: logme_z (default: LogME on z-scored features), logme, hscore, leep or nce."),
     bootstrap: int = typer.Option(20, "--bootstrap", help="Paired bootstrap resamples of the scored samples: how often each backbone has the best score (0 = off)."),
     image_size: int = typer.Option(None, "--image-size", help="Array data: score the backbones on the arrays resized to this side, as `fit --set image_size=N` trains them (e.g. 64 for 8x8 digits)."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of a CSV/TSV file."),
@@ -24,14 +24,15 @@ def advise(
     json_out: bool = JsonOpt,
 ) -> None:
     """Measure the data's size and similarity to the pretraining data, score each backbone
-    (LogME, LEEP, NCE, H-score) and recommend the article's scenario, strategy and settings."""
+    (LogME on z-scored and on raw features, LEEP, NCE, H-score) and recommend the article's scenario, strategy and settings."""
     from ..advise import advise as advise_api
-    from ..advise.advisor import CLASS_AMI_THRESHOLD
+    from ..advise.advisor import CLASS_AMI_THRESHOLD, SELECTION_SCORE
     from ..data import load_data
 
     ds = load_data(data, text_column=text_column, label_column=label_column)
     adv = advise_api(ds, backbones=backbones, cache_dir=cache_dir,
-                     max_samples=max_samples or None, seed=seed, select_by=select_by,
+                     max_samples=max_samples or None, seed=seed,
+                     select_by=select_by or SELECTION_SCORE,
                      progress=progress and not json_out, bootstrap=bootstrap,
                      image_size=image_size)
     if json_out:
@@ -50,14 +51,15 @@ def advise(
             f"(threshold {sim.threshold}; {sig})")
     cert = adv.selection_certainty
     first = [] if not cert else ["first"]
-    rows = [[r.backbone, *(_f(r.scores.get(k)) for k in ("logme", "leep", "nce", "hscore")),
+    rows = [[r.backbone,
+             *(_f(r.scores.get(k)) for k in ("logme_z", "leep", "nce", "hscore")),
              *([f"{cert['share_first'][r.backbone]:.0%}"] if cert else []),
-             _f(r.class_ami), f"{r.similarity.value:.3f}", r.size.label, f"{r.seconds:.1f}"]
+             _f(r.class_ami), f"{r.similarity.value:.3f}", r.size.label]
             for r in adv.reports]
     table("transferability (higher is better)",
-          ["backbone", "LogME", "LEEP", "NCE", "H-score", *first, "AMI", "sim.", "size", "s"],
+          ["backbone", "LogME-z", "LEEP", "NCE", "H-score", *first, "AMI", "sim.", "size"],
           rows)
-    c.print("[dim]AMI: k-means clusters of the features vs the labels (scenario 1 keeps the "
+    c.print("[dim]LogME-z: LogME on z-scored features (raw LogME and the seconds per backbone are in --json); AMI: k-means clusters of the features vs the labels (scenario 1 keeps the "
             f"backbone frozen only from {CLASS_AMI_THRESHOLD}); sim.: similarity to the "
             "pretraining data"
             + (f"; first: share of {cert['resamples']} bootstrap resamples in which the "
