@@ -60,7 +60,7 @@ def _acc(hits, idx, strategy):
 
 def pooled(tasks, accs, score):
     """Pooled tau of ``score`` against per-task accuracies ``accs`` (list of dicts)."""
-    return concordance([[(t["scores"][b].get(score), a[b]) for b in a
+    return concordance([[(t["scores"][b][score], a[b]) for b in a
                          if t["scores"][b].get(score) is not None]
                         for t, a in zip(tasks, accs, strict=True)])
 

@@ -209,6 +209,12 @@ def _f(v, fmt="{:+.2f}"):
     return "-" if v is None else fmt.format(v)
 
 
+def _picks(score: dict, task: str, bbs, short) -> str:
+    """A score's pick share per backbone on ``task``, e.g. 'lite0 10%, mnv2 90%'."""
+    return ", ".join(f"{sh} {int(round(100 * score['pick_share'][task][b]))}%"
+                     for b, sh in zip(bbs, short, strict=True) if score["pick_share"][task][b] > 0)
+
+
 def markdown(res: dict) -> str:
     cfg, summ = res["config"], res["summary"]
     bbs = cfg["backbones"]
@@ -243,20 +249,15 @@ def markdown(res: dict) -> str:
                   + (" logme_z picks |" if "logme_z" in a["scores"] else ""),
                   "|---|" + "---|" * len(bbs) + "---|---|"
                   + ("---|" if "logme_z" in a["scores"] else "")]
-        lg = a["scores"]["logme"]
+        lg, z = a["scores"]["logme"], a["scores"].get("logme_z")
         for t in a["tasks"]:
             ea, sd = a["expected_accuracy"][t], a["accuracy_sd"][t]
             best = max(ea.values())
             cells = [(f"**{100 * ea[b]:.1f}**" if ea[b] == best else f"{100 * ea[b]:.1f}")
                      + f" ({100 * sd[b]:.1f})" for b in bbs]
-            def picks(sc, t=t):
-                return ", ".join(f"{sh} {int(round(100 * sc['pick_share'][t][b]))}%"
-                                 for b, sh in zip(bbs, short, strict=True)
-                                 if sc["pick_share"][t][b] > 0)
-            z = a["scores"].get("logme_z")
             lines.append(f"| {t} | " + " | ".join(cells) +
-                         f" | {picks(lg)} | {_f(lg['per_task_mean_score'][t])} |"
-                         + (f" {picks(z)} |" if z else ""))
+                         f" | {_picks(lg, t, bbs, short)} | {_f(lg['per_task_mean_score'][t])} |"
+                         + (f" {_picks(z, t, bbs, short)} |" if z else ""))
     return "\n".join(lines) + "\n"
 
 

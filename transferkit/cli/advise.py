@@ -24,7 +24,8 @@ def advise(
     json_out: bool = JsonOpt,
 ) -> None:
     """Measure the data's size and similarity to the pretraining data, score each backbone
-    (LogME on z-scored and on raw features, LEEP, NCE, H-score) and recommend the article's scenario, strategy and settings."""
+    (LogME on z-scored and on raw features, LEEP, NCE, H-score) and recommend the article's
+    scenario, strategy and settings."""
     from ..advise import advise as advise_api
     from ..advise.advisor import CLASS_AMI_THRESHOLD, SELECTION_SCORE
     from ..data import load_data
@@ -59,7 +60,8 @@ def advise(
     table("transferability (higher is better)",
           ["backbone", "LogME-z", "LEEP", "NCE", "H-score", *first, "AMI", "sim.", "size"],
           rows)
-    c.print("[dim]LogME-z: LogME on z-scored features (raw LogME and the seconds per backbone are in --json); AMI: k-means clusters of the features vs the labels (scenario 1 keeps the "
+    c.print("[dim]LogME-z: LogME on z-scored features (raw LogME and the seconds per backbone "
+            "are in --json); AMI: k-means clusters of the features vs the labels (scenario 1 keeps the "
             f"backbone frozen only from {CLASS_AMI_THRESHOLD}); sim.: similarity to the "
             "pretraining data"
             + (f"; first: share of {cert['resamples']} bootstrap resamples in which the "
