@@ -167,7 +167,9 @@ def analyse_size(tasks: dict, size: str, backbones) -> dict:
     res["pairs"] = int(sum(len(backbones) * (len(backbones) - 1) // 2 for _ in acc))
     res["ceiling"] = _mean([concordance([_rows(acc[t][:, r], _loo_mean(acc[t], r)) for t in acc])
                             for r in range(R)])
-    for s in SCORES:
+    # a score that results made before it existed (logme_z) lack is left out
+    for s in (s for s in SCORES if all(s in c[b]["scores"] for c in cells.values()
+                                      for b in backbones)):
         sc = {t: np.array([cells[t][b]["scores"][s] for b in backbones]) for t in cells}
         one, same, reg, res_t = [], [], [], []
         for r in range(R):
@@ -231,7 +233,7 @@ def markdown(res: dict) -> str:
     for key, a in summ.items():
         if not a:
             continue
-        for s in SCORES:
+        for s in (s for s in SCORES if s in a["scores"]):
             v = a["scores"][s]
             lines.append(f"| {key} | {len(a['tasks'])} | {s} | {_f(v['one_draw'])} "
                          f"({_f(v['one_draw_sd'], '{:.2f}')}) | {_f(v['mean_score'])} | "

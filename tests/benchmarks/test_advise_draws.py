@@ -84,3 +84,14 @@ def test_resolved_pairs_need_a_consistent_difference():
     acc = np.array([[0.90, 0.91, 0.92, 0.90], [0.80, 0.81, 0.80, 0.82], [0.9, 0.8, 0.95, 0.75]])
     pairs = ad._resolved_pairs(acc)
     assert (0, 1) in pairs and (0, 2) not in pairs
+
+
+def test_results_made_before_logme_z_still_analyse_and_render(fake_tasks):
+    res = {"config": {"backbones": fake_tasks, "train_sizes": [60], "pool": 1500, "draws": 3},
+           "tasks": {"t": ad.run_task("t", fake_tasks, [60], 3, 1500, 90, log=lambda m: None)}}
+    for cell in res["tasks"]["t"]["sizes"]["60"].values():
+        del cell["scores"]["logme_z"]  # as in advise_draws.json, measured before the score
+    summ = ad.analyse(res)
+    assert "logme_z" not in summ["60"]["scores"] and "logme" in summ["60"]["scores"]
+    md = ad.markdown({**res, "summary": summ, "machine": "test", "wall_s": 1.0})
+    assert "| 60 | 1 | logme |" in md and "logme_z" not in md
