@@ -236,7 +236,7 @@ def markdown(res, stems) -> str:
                   "| score | pooled tau, best over common strategies | pooled tau, extract |",
                   "|---|---|---|"]
         lines += [f"| {sc} | {_f(v['best'], '{:+.2f}')} | {_f(v['extract'], '{:+.2f}')} |"
-                  for sc, v in tm.items()]
+                  for sc, v in tm.items() if v["best"] is not None or v["extract"] is not None]
     return "\n".join(lines) + "\n"
 
 

@@ -48,6 +48,20 @@ def test_pool_spreads_regret_over_seeds():
     assert tau["min"] == pytest.approx(-1.0) and tau["max"] == pytest.approx(1.0)
 
 
+def test_pooled_report_leaves_out_a_score_the_runs_lack():
+    """Runs scored only by raw LogME (made before logme_z): no empty logme_z rows."""
+    from bench.advise_seeds import markdown
+
+    def run(seed, acc_b):
+        return {"config": {**BASE, "seed": seed, "backbones": ["a", "b"]},
+                "tasks": [_task("t", {"a": {"extract": 0.9}, "b": {"extract": acc_b}})]}
+
+    res = pool([run(0, 0.7), run(1, 0.95)])
+    assert res["tau_vs_mean_of_runs"]["logme_z"] == {"best": None, "extract": None}
+    md = markdown(res, ["s0", "s1"])
+    assert "| logme |" in md and "logme_z" not in md
+
+
 def test_retest_tau_compares_runs_with_each_other_and_bounds_a_perfect_score():
     import math
 
