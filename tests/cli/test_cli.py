@@ -156,6 +156,20 @@ def test_predict_on_tampered_model_is_clean_error(tiny_images, tmp_path):
     assert p.returncode == 2 and "no_such_backbone" in p.stderr and "Traceback" not in p.stderr
 
 
+def test_compare_advise_records_the_advice_in_the_report(tiny_images, tmp_path):
+    """`compare --advise`: the advisor's record in results.json, its reason in both reports."""
+    out = tmp_path / "report"
+    p = run("compare", str(tiny_images), "--out", str(out), "--methods", "majority", "--advise",
+            "--cache-dir", str(tmp_path / "c"), "--json", "--test-size", "0.25", "--val-size", "0.25")
+    adv = json.loads(p.stdout)["advice"]
+    assert adv["backbone"] == "efficientnet_lite0" and adv["scenario"] in (1, 2, 3, 4)
+    assert adv["selection_score"] == "logme_z" and "logme_z" in adv["scores"]["efficientnet_lite0"]
+    saved = json.loads((out / "results.json").read_text())["advice"]
+    assert saved == adv and adv["strategy"] in ("extract", "partial", "scratch", "full")
+    assert adv["reason"][:60] in (out / "report.md").read_text()
+    assert "<h2>Advice</h2>" in (out / "report.html").read_text()
+
+
 def test_compare_subset_writes_report(tiny_images, tmp_path):
     out = tmp_path / "report"
     p = run("compare", str(tiny_images), "--out", str(out), "--methods", "majority,extract_linear",
