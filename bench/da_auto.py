@@ -41,7 +41,11 @@ from transferkit.adapt.api import (  # noqa: E402
     _candidates,
     _estimator,
 )
-from transferkit.adapt.premise import cluster_premise  # noqa: E402
+from transferkit.adapt.premise import (  # noqa: E402
+    TCA_VARIANCE_THRESHOLD,
+    cluster_premise,
+    subspace_variance_share,
+)
 from transferkit.adapt.scorers import (  # noqa: E402
     DeepEmbeddedValidation,
     ImportanceWeightedScorer,
@@ -63,21 +67,30 @@ RULES = {"nc": ("nc", "nc"), "dev": ("dev", "dev"), "dev_input": ("dev_input", "
          "agreement": ("agreement", "agreement"),
          "nc, else dev": ("nc", "dev"), "nc, else dev_input": ("nc", "dev_input"),
          "nc, else snd": ("nc", "snd"), "nc, else agreement": ("nc", "agreement"),
-         "nc, else nc(none|tca)": ("nc", "nc_tca")}
+         "nc, else nc(none|tca)": ("nc", "nc_tca"),
+         "nc, else gated nc(none|tca)": ("nc", "gated")}
 #: 'nc_tca': NC between source-only and TCA only, with NC's bootstrap check (docs/adapt.md,
 #: "NC between source-only and TCA"; found on the three text sets, then checked on two more)
 TCA_PAIR = ("none", "tca")
+#: 'gated': 'nc_tca' where TCA's subspace can keep at least TCA_VARIANCE_THRESHOLD of the
+#: pooled variance (:func:`transferkit.adapt.premise.subspace_variance_share`), else
+#: 'agreement' (docs/adapt.md, "The variance-gated fallback")
+GATED = "gated"
 #: the product's default (`--method auto`)
 AUTO = f"nc, else {FALLBACK_SCORER}"
 
 
-def pick(rule, scores, premise, nc_pick, nc_tca_pick=None):
+def pick(rule, scores, premise, nc_pick, nc_tca_pick=None, share=None):
     """The candidate a rule picks from a pair's scores; ``nc_pick`` is NC's pick after its
     bootstrap check (the same for every rule that uses NC), ``nc_tca_pick`` the same between
-    source-only and TCA only. None when the scorer's scores are
-    missing (a file written before that scorer existed)."""
+    source-only and TCA only, ``share`` the pair's TCA variance share. None when the scorer's
+    scores are missing (a file written before that scorer existed)."""
     ok, fail = RULES[rule]
     used = ok if premise["holds"] else fail
+    if used == GATED:
+        if share is None:
+            return None
+        used = "nc_tca" if share >= TCA_VARIANCE_THRESHOLD else "agreement"
     if used == "nc":
         return nc_pick
     if used == "nc_tca":
@@ -113,9 +126,11 @@ def run_pair(Xs, ys, Xt, yt, seed=0):
 
     nc_pick, _ = checked_pick(scores["nc"], win, names=None)
     nc_tca_pick, win_tca = checked_pick(scores["nc"], win)
-    picks = {rule: pick(rule, scores, premise, nc_pick, nc_tca_pick) for rule in RULES}
+    share = subspace_variance_share(X)
+    picks = {rule: pick(rule, scores, premise, nc_pick, nc_tca_pick, share) for rule in RULES}
     return {"target_acc": acc, "scores": scores, "premise": premise, "picks": picks,
             "nc_tca": {"pick": nc_tca_pick, "win_probability": win_tca},
+            "tca_variance_share": round(share, 4),
             "same_prediction_as_source_only": same_as_none}
 
 
@@ -204,11 +219,29 @@ def rewrite(stem, cache=None):
     if missing:
         _add_nc_tca(data, missing, Path(cache or DEFAULT_CACHE))
     for r in data["pairs"].values():
+        if r["premise"]["holds"]:
+            r.setdefault("tca_variance_share", None)  # never used where the premise holds
+    if any("tca_variance_share" not in r for r in data["pairs"].values()):
+        _add_shares(data)
+    for r in data["pairs"].values():
         old = r["picks"]
         nc_pick = old["nc"]  # NC's pick after its bootstrap check, as saved
-        r["picks"] = {rule: pick(rule, r["scores"], r["premise"], nc_pick, r["nc_tca"]["pick"])
-                      for rule in RULES}
+        r["picks"] = {rule: pick(rule, r["scores"], r["premise"], nc_pick, r["nc_tca"]["pick"],
+                                 r["tca_variance_share"]) for rule in RULES}
     write(stem, data["meta"]["features"], data["pairs"], data["meta"]["seconds"])
+
+
+def _add_shares(data):
+    """The TCA variance share (no labels) of each pair that lacks it, from the saved file's
+    feature folder."""
+    folder = Path(data["meta"]["features"])
+    for name, Xs, _, Xt, _ in da_data.feature_pairs(folder, "none"):
+        if "tca_variance_share" not in data["pairs"].get(name, {"tca_variance_share": 0}):
+            Z = StandardScaler().fit_transform(np.vstack([Xs, Xt]))
+            data["pairs"][name]["tca_variance_share"] = round(subspace_variance_share(Z), 4)
+    left = [p for p, r in data["pairs"].items() if "tca_variance_share" not in r]
+    if left:
+        raise SystemExit(f"{folder}: pairs not found in the features: {left}")
 
 
 #: the candidates' target predictions per pair, as ``bench.da_agreement_loo`` caches them

@@ -23,7 +23,12 @@ TF-IDF (within word boundaries, sublinear, seen in at least 3 texts, at most 50,
 by LSA to 256 dimensions and L2-normalised, fitted on all five domains without labels. A third,
 ``titles_char_lsa``, holds the titles and the SST-2 sample as the same character n-grams.
 
-    python -m bench.deep_features [--out DIR] [--only office|amazon|heldout|tfidf|checks]
+A second round (``--only checks2``), for the variance-gated fallback of docs/adapt.md:
+``amazon_first_minilm``, the first sentence of each Amazon review through ``minilm_l6`` with
+the SST-2 *test* split (872 sentences no other set uses) as a fifth domain, and
+``first_tfidf_lsa``, the same texts as word TF-IDF + LSA 256.
+
+    python -m bench.deep_features [--out DIR] [--only office|amazon|heldout|tfidf|checks|checks2]
 """
 
 from __future__ import annotations
@@ -111,15 +116,16 @@ def build_tfidf(out, dims=256, seed=0):
     return _lsa_set(out, "text_tfidf_lsa", vec, load_amazon_reviews, dims, seed, "words")
 
 
-def _lsa_set(out, name, vectorizer, load, dims, seed, unit):
+def _lsa_set(out, name, vectorizer, load, dims, seed, unit, sst2=None):
     """TF-IDF (``vectorizer``) + LSA (``dims``), L2-normalised, of the four Amazon domains
-    (each read by ``load``) and the SST-2 sample, fitted on all five without labels."""
+    (each read by ``load``) and the SST-2 sample (``sst2``: another SST-2 Dataset), fitted on
+    all five without labels."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
 
     root = SETS["amazon_minilm"][1]
     doms = {d: load(root / d) for d in SETS["amazon_minilm"][2]}
-    doms["sst2"] = _sst2_sample(seed=seed)
+    doms["sst2"] = _sst2_sample(seed=seed) if sst2 is None else sst2
     tf = vectorizer.fit_transform([t for ds in doms.values() for t in ds.inputs])
     Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(tf))
     arrays, start = {}, 0
@@ -215,10 +221,66 @@ def build_chars(out, dims=256, seed=0, titles=False):
                     load_amazon_titles if titles else load_amazon_reviews, dims, seed, "n-grams")
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def first_sentence(text, min_words=4):
+    """The first sentence of ``text`` (split after '.', '!' or '?'), with the next ones
+    joined on while it has fewer than ``min_words`` words."""
+    pieces = [p for p in _SENTENCE_END.split(text.strip()) if p]
+    out, i = pieces[0] if pieces else "", 1
+    while len(out.split()) < min_words and i < len(pieces):
+        out, i = f"{out} {pieces[i]}", i + 1
+    return out
+
+
+def load_amazon_first(domain_dir):
+    """The first sentence of each review of one Amazon domain, as a text Dataset."""
+    from transferkit.data import Dataset, load_amazon_reviews
+
+    ds = load_amazon_reviews(domain_dir)
+    return Dataset("text", [first_sentence(t) for t in ds.inputs], np.asarray(ds.y),
+                   list(ds.classes), str(domain_dir))
+
+
+def sst2_test():
+    """The SST-2 test split (GLUE's dev sentences, 872), never used by the other sets."""
+    from transferkit.data import load_data
+
+    ds = load_data(SHARED / "data/text/sst2")
+    return ds.subset(np.flatnonzero(np.asarray(ds.split).astype(str) == "test"))
+
+
+def build_first(out, progress=True, seed=0):
+    """The second round of check sets: ``amazon_first_minilm``, the first sentence of each
+    Amazon review through minilm_l6 with the SST-2 test split as a fifth domain, and
+    ``first_tfidf_lsa``, the same texts as word TF-IDF + LSA 256 (as ``text_tfidf_lsa``)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from transferkit.features import extract_features
+
+    root, doms = SETS["amazon_minilm"][1], SETS["amazon_minilm"][2]
+    sst2 = sst2_test()
+    arrays = {}
+    for d in doms:
+        f = extract_features(load_amazon_first(root / d), "minilm_l6", progress=progress)
+        arrays[d] = (f.X, f.y)
+    f = extract_features(sst2, "minilm_l6", progress=progress)
+    arrays["sst2"] = (f.X, f.y)
+    folder = Path(out) / "amazon_first_minilm"
+    _save_domains(folder, arrays)
+    print(f"amazon_first_minilm: {folder} "
+          f"({', '.join(f'{d} {len(a[1])}' for d, a in arrays.items())})", flush=True)
+    vec = TfidfVectorizer(sublinear_tf=True, min_df=3, max_features=20000)
+    return _lsa_set(out, "first_tfidf_lsa", vec, load_amazon_first, 256, seed, "words",
+                    sst2=sst2)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--only", choices=["office", "amazon", "heldout", "tfidf", "checks"])
+    ap.add_argument("--only", choices=["office", "amazon", "heldout", "tfidf", "checks",
+                                           "checks2"])
     args = ap.parse_args(argv)
     for name in SETS:
         if args.only in (None, name.split("_")[0]):
@@ -232,6 +294,8 @@ def main(argv=None):
         build_titles(args.out)
         build_chars(args.out)
         build_chars(args.out, titles=True)
+    if args.only in (None, "checks2"):
+        build_first(args.out)
 
 
 if __name__ == "__main__":
