@@ -38,6 +38,7 @@ from transferkit.adapt import pack, score_candidates  # noqa: E402
 from transferkit.adapt.api import (  # noqa: E402
     AUTO_METHODS,
     FALLBACK_SCORER,
+    GATED_FALLBACK,
     _candidates,
     _estimator,
 )
@@ -75,9 +76,10 @@ TCA_PAIR = ("none", "tca")
 #: 'gated': 'nc_tca' where TCA's subspace can keep at least TCA_VARIANCE_THRESHOLD of the
 #: pooled variance (:func:`transferkit.adapt.premise.subspace_variance_share`), else
 #: 'agreement' (docs/adapt.md, "The variance-gated fallback")
-GATED = "gated"
-#: the product's default (`--method auto`)
-AUTO = f"nc, else {FALLBACK_SCORER}"
+GATED = GATED_FALLBACK
+#: the product's default (`--method auto`): the rule with NC where the premise holds and the
+#: product's fallback where it fails
+AUTO = next(r for r, (ok, fail) in RULES.items() if (ok, fail) == ("nc", FALLBACK_SCORER))
 
 
 def pick(rule, scores, premise, nc_pick, nc_tca_pick=None, share=None):

@@ -56,9 +56,13 @@ from transferkit.adapt import (  # noqa: E402
     pack,
     score_candidates,
 )
-from transferkit.adapt.api import FALLBACK_SCORER  # noqa: E402
+from transferkit.adapt.api import FALLBACK_SCORER, GATED_FALLBACK, TCA_FALLBACK  # noqa: E402
 from transferkit.adapt.feature import SelectiveMEDA  # noqa: E402
-from transferkit.adapt.premise import cluster_premise  # noqa: E402
+from transferkit.adapt.premise import (  # noqa: E402
+    TCA_VARIANCE_THRESHOLD,
+    cluster_premise,
+    subspace_variance_share,
+)
 from transferkit.adapt.selection import best_or_source_only, committee_agreement  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -209,6 +213,13 @@ def select(X, y, sd, yt, accs, seed):
         out["nc_checked"] = {"pick": pick, "acc": accs[pick], "win_probability": win}
     else:
         out["nc_checked"] = {"pick": "none", "acc": accs["none"]}
+    # nc between source-only and TCA only, with the same check; TCA's variance share (the gate)
+    from bench.da_auto import checked_pick
+
+    tca, win = checked_pick(scores["nc"], lambda n: SCORERS["nc"].win_probability(
+        fitted[n], ref, X, sd))
+    out[TCA_FALLBACK] = {"pick": tca, "acc": accs[tca], "win_probability": win}
+    out["tca_variance_share"] = round(subspace_variance_share(X), 4)
     src, tgt = sd > 0, sd < 0
     out["premise"] = cluster_premise(X[src], y[src], X[tgt], ref.predict(X[tgt], sd[tgt]),
                                      seed=seed)
@@ -221,9 +232,16 @@ def auto_pick(sel):
     selection record: the checked nc where its cluster premise holds on both domains, else
     the fallback scorer's pick (source-only unless it scores higher)."""
     holds = sel["premise"]["holds"]
-    pick = sel["nc_checked"]["pick"] if holds else sel[FALLBACK_SCORER]["safe_pick"]
-    return {"pick": pick, "acc": sel["target_acc"][pick],
-            "scorer": "nc" if holds else FALLBACK_SCORER}
+    used = "nc" if holds else FALLBACK_SCORER
+    if used == GATED_FALLBACK:
+        if "tca_variance_share" not in sel:
+            raise SystemExit("a selection record from before the variance gate: re-run it "
+                             "with --select-only")
+        used = TCA_FALLBACK if sel["tca_variance_share"] >= TCA_VARIANCE_THRESHOLD \
+            else "agreement"
+    pick = (sel["nc_checked"]["pick"] if used == "nc" else
+            sel[TCA_FALLBACK]["pick"] if used == TCA_FALLBACK else sel[used]["safe_pick"])
+    return {"pick": pick, "acc": sel["target_acc"][pick], "scorer": used}
 
 
 def hp_select(X, y, sd, yt, seed):

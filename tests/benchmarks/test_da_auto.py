@@ -42,3 +42,23 @@ def test_the_tca_fallback_rule_is_the_products_nc_tca_scorer():
     assert checked_pick({"none": 0.1, "tca": 0.2}, lambda n: 0.95) == ("tca", 0.95)
     assert checked_pick({"none": 0.1, "tca": 0.2}, lambda n: 0.5) == ("none", 0.5)
     assert checked_pick({"none": 0.3, "tca": 0.2, "meda": 0.9}, lambda n: 1.0) == ("none", None)
+
+
+def test_the_gated_rule_is_the_products_gated_scorer():
+    from bench.da_auto import pick
+    from tests.adapt.test_premise import topic_data
+
+    Xs, ys = topic_data(n=160, seed=0)
+    Xt, yt = topic_data(n=160, seed=1, offset=1.0)
+    res = run_pair(Xs, ys, Xt, yt)
+    _, rep = adapt_features(Xs, ys, Xt, scorer="gated")
+    assert res["tca_variance_share"] == rep["tca_variance_share"]["value"] == 1.0  # 4 dims
+    assert res["picks"]["nc, else gated nc(none|tca)"] == rep["method"] == res["nc_tca"]["pick"]
+    # below the threshold the rule takes agreement's pick; where the premise holds, NC's
+    scores = {"agreement": {"none": 0.8, "coral": 0.9, "tca": 0.7}}
+    fails, holds = {"holds": False}, {"holds": True}
+    rule = "nc, else gated nc(none|tca)"
+    assert pick(rule, scores, fails, "meda", "tca", share=0.5) == "coral"
+    assert pick(rule, scores, fails, "meda", "tca", share=0.7) == "tca"
+    assert pick(rule, scores, holds, "meda", "tca", share=0.5) == "meda"
+    assert pick(rule, scores, fails, "meda", "tca", share=None) is None

@@ -126,8 +126,19 @@ def test_adapt_scorer_nc_tca_compares_source_only_and_tca(domains, tmp_path):
     assert set(r["report"]["candidate_scores"]) == {"none", "tca"}
 
 
+def test_adapt_scorer_gated_reports_the_gate(domains, tmp_path):
+    p = run("adapt", "--source", str(domains / "source.npz"), "--target", str(domains / "target.npz"),
+            "--method", "auto", "--scorer", "gated", "--backbone", "none",
+            "--out", str(tmp_path / "m"), "--json", "--no-progress")
+    rep = json.loads(p.stdout)["report"]
+    gate = rep["tca_variance_share"]
+    assert rep["scorer_requested"] == "gated" and rep["scorer"] == gate["then"]
+    assert gate["then"] == ("nc_tca" if gate["value"] >= gate["threshold"] else "agreement")
+
+
 @pytest.mark.parametrize("method,scorer,msg", [("dann", "agreement", "only for --method auto"),
                                                ("coral", "nc_tca", "only for --method auto"),
+                                               ("tca", "gated", "only for --method auto"),
                                                ("auto", "nope", "expected auto, agreement")])
 def test_bad_scorer_is_one_line(domains, tmp_path, method, scorer, msg):
     p = run("adapt", "--source", str(domains / "source.npz"), "--target", str(domains / "target.npz"),

@@ -12,7 +12,7 @@ from ..errors import DataError
 from ._base import make_da_pipeline, pack
 from ._registry import get_method, list_methods
 from .distances import distance_report
-from .premise import cluster_premise
+from .premise import TCA_VARIANCE_THRESHOLD, cluster_premise, subspace_variance_share
 from .scorers import get_scorer
 from .selection import (
     DomainAwareSplit,
@@ -23,16 +23,24 @@ from .selection import (
 
 # candidates tried by method='auto' (source-only is always one of them)
 AUTO_METHODS = ("none", "coral", "sa", "tca", "jda", "meda", "kmm", "domain_classifier")
-#: scorer='auto' uses NC where its cluster premise holds, else this one: committee agreement
-#: scores each candidate by its agreement with the candidates' majority vote on the target, so
-#: it needs no class structure in the target's neighbourhoods, whose absence the premise check
-#: detects. It replaced SND after a held-out text set (TF-IDF + LSA, predictions committed
-#: first): 67.3 % with 1 of 20 pairs below source-only, against SND's 63.4 % with 17
-#: (docs/adapt.md)
-FALLBACK_SCORER = "agreement"
+#: scorer='auto' uses NC where its cluster premise holds, else this one: the variance-gated
+#: fallback (GATED_FALLBACK). Where TCA's subspace can keep at least
+#: premise.TCA_VARIANCE_THRESHOLD of the variance, NC between source-only and TCA only, with the
+#: bootstrap check ('nc_tca'); elsewhere committee agreement (each candidate against the
+#: candidates' majority vote, which needs no class structure in the target's neighbourhoods).
+#: Agreement replaced SND after a held-out text set (TF-IDF + LSA: 67.3 % with 1 of 20 pairs
+#: below source-only, SND 63.4 % with 17); the gate was added after two more check sets with
+#: predictions committed first (first sentences through MiniLM: 65.3 % against agreement's
+#: 62.0, oracle 66.1, 0 of 20 pairs below source-only; the same as TF-IDF + LSA: agreement's
+#: 57.1 %). docs/adapt.md
+FALLBACK_SCORER = "gated"
 #: NC between source-only and TCA only (with NC's bootstrap check): the candidate fallback of
 #: docs/adapt.md, "NC between source-only and TCA where the premise fails"
 TCA_FALLBACK = "nc_tca"
+#: 'nc_tca' where TCA's subspace can keep at least TCA_VARIANCE_THRESHOLD of the variance
+#: (:func:`~transferkit.adapt.premise.subspace_variance_share`), else 'agreement': the
+#: variance-gated fallback of docs/adapt.md
+GATED_FALLBACK = "gated"
 
 
 def _estimator(seed, C=1.0):
@@ -77,6 +85,13 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
         used = "nc" if premise["holds"] else FALLBACK_SCORER
         report["nc_premise"] = premise
     fitted = {}
+    if used == GATED_FALLBACK:  # nc_tca if TCA's subspace can keep enough variance, else agreement
+        n_comp = cands["tca"].adapter.n_components if "tca" in cands else None
+        share = None if n_comp is None else subspace_variance_share(X, n_comp)
+        used = TCA_FALLBACK if share is not None and share >= TCA_VARIANCE_THRESHOLD \
+            else "agreement"
+        report["tca_variance_share"] = {"value": None if share is None else round(share, 4),
+                                        "threshold": TCA_VARIANCE_THRESHOLD, "then": used}
     if used == TCA_FALLBACK:  # nc, asked only "TCA or source-only"
         cands = {n: c for n, c in cands.items() if n in ("none", "tca")}
     if used == "agreement":  # every candidate on all samples, against the candidates' vote
@@ -93,6 +108,12 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
         ": its cluster premise holds" if used == "nc" else
         f": nc's cluster premise fails, AMI source {premise['source_ami']:.3f} / target "
         f"{premise['target_ami']:.3f} < {premise['threshold']}")
+    gate = report.get("tca_variance_share")
+    if gate is not None:
+        share = "no tca candidate" if gate["value"] is None else (
+            f"TCA's subspace can keep {gate['value']:.3f} of the variance, "
+            f"{'>=' if used == TCA_FALLBACK else '<'} {gate['threshold']}")
+        why += f"{'; ' if why else ': '}{share}"
     report.update(selection=f"label-free ({used}{why}), without target labels",
                   scorer=used, scorer_requested=scorer, candidate_scores=scores)
     if best == "none" or not confidence or not hasattr(sc, "win_probability"):
@@ -119,13 +140,17 @@ def adapt_features(Xs, ys, Xt, method="auto", seed=0, scorer="auto", estimator=N
     scorer : label-free scorer for 'auto'. 'auto' (default): 'nc' (neighbourhood
         consistency; best on the SURF, EfficientNet-feature and digits benchmarks) when its
         cluster premise holds on both domains (:func:`~transferkit.adapt.premise.cluster_premise`),
-        else :data:`FALLBACK_SCORER` ('agreement'). On Amazon reviews through MiniLM the
+        else :data:`FALLBACK_SCORER` ('gated'). On Amazon reviews through MiniLM the
         premise fails, and NC alone picks MEDA and falls below source-only (docs/adapt.md). Or one
         scorer, always: 'nc', 'iwv', 'dev', 'snd', 'rv', 'agreement' (every candidate
         fitted on all samples, scored by its agreement with the candidates' majority vote on
-        the target: :func:`~transferkit.adapt.selection.committee_agreement`), or 'nc_tca'
+        the target: :func:`~transferkit.adapt.selection.committee_agreement`), 'nc_tca'
         (:data:`TCA_FALLBACK`: NC asked only "TCA or source-only", with the bootstrap check;
-        source-only if 'tca' is not among ``candidates``).
+        source-only if 'tca' is not among ``candidates``), or 'gated'
+        (:data:`GATED_FALLBACK`: 'nc_tca' where TCA's subspace can keep at least
+        :data:`~transferkit.adapt.premise.TCA_VARIANCE_THRESHOLD` of the variance,
+        :func:`~transferkit.adapt.premise.subspace_variance_share`, else 'agreement'; the
+        report's ``tca_variance_share`` records the value and the branch).
     estimator : final classifier (default LogisticRegression).
     standardize : z-score features with statistics pooled over both domains first.
     candidates : methods compared by 'auto'; source-only ('none') is always added.

@@ -182,8 +182,10 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     CSV/TSV with ``text_column``/``label_column``, ``.npz``/``.npy`` arrays) or Datasets; the
     target may be unlabelled (loose images, an ``.npz`` with only ``X``, a CSV without labels).
     ``method``: ``'auto'`` (label-free selection with ``scorer``, default ``'auto'``: NC when
-    its cluster premise holds, else committee agreement; or always one of ``'nc'``,
-    ``'iwv'``, ``'dev'``, ``'snd'``, ``'rv'``, ``'agreement'``), ``'none'`` (source only) or a method name (see :data:`RUNNERS`); deep
+    its cluster premise holds, else the variance-gated fallback, NC between source-only and
+    TCA where TCA's subspace keeps enough of the variance and committee agreement elsewhere;
+    or always one of ``'nc'``, ``'iwv'``, ``'dev'``, ``'snd'``, ``'rv'``, ``'agreement'``,
+    ``'nc_tca'``, ``'gated'``), ``'none'`` (source only) or a method name (see :data:`RUNNERS`); deep
     methods choose their trade-off and epochs with ``scorer`` (default and ``'auto'``: ``'dev'``).
     ``backbone``: a backbone name, or ``'none'`` to use array inputs as features.
     Target labels are never used for fitting; if present, the result's ``target_accuracy``
@@ -192,15 +194,16 @@ def adapt(source, target, *, method: str = "auto", backbone: str = "efficientnet
     from ..data import load_data
 
     _check_method(method)
-    from .api import TCA_FALLBACK
+    from .api import GATED_FALLBACK, TCA_FALLBACK
     from .scorers import SCORERS
 
-    if scorer in ("agreement", TCA_FALLBACK) and method != "auto":
+    auto_only = ("agreement", TCA_FALLBACK, GATED_FALLBACK)
+    if scorer in auto_only and method != "auto":
         raise TransferkitError(f"scorer {scorer!r}: only for --method auto (it compares the "
                                "candidates with each other)")
-    if scorer is not None and scorer not in ("auto", "agreement", TCA_FALLBACK, *SCORERS):
-        raise TransferkitError(f"scorer {scorer!r}: expected auto, agreement, {TCA_FALLBACK} or one of "
-                               f"{', '.join(SCORERS)}")
+    if scorer is not None and scorer not in ("auto", *auto_only, *SCORERS):
+        raise TransferkitError(f"scorer {scorer!r}: expected auto, {', '.join(auto_only)} or "
+                               f"one of {', '.join(SCORERS)}")
     if out is not None:
         from ..train.modelfile import check_out
 

@@ -17,7 +17,7 @@ def adapt(
     model: Path = typer.Option(None, "--model", help="Trained model folder (from `transferkit fit`) to adapt without source data (--method shot)."),
     epochs: int = typer.Option(10, "--epochs", help="SHOT epochs over the target data."),
     backbone: str = typer.Option("efficientnet_lite0", "--backbone", "-b", help="Feature backbone, or none to use array inputs as features."),
-    scorer: str = typer.Option(None, "--scorer", help="Label-free scorer choosing the method (--method auto; default auto: nc, neighbourhood consistency, when its cluster premise holds on both domains, else agreement) or a deep method's trade-off and epochs (default dev): auto, nc, iwv, dev, snd, rv (reverse validation) or, for --method auto only, agreement (each candidate's agreement with the candidates' majority vote) or nc_tca (nc between source-only and TCA only)."),
+    scorer: str = typer.Option(None, "--scorer", help="Label-free scorer choosing the method (--method auto; default auto: nc, neighbourhood consistency, when its cluster premise holds on both domains, else gated) or a deep method's trade-off and epochs (default dev): auto, nc, iwv, dev, snd, rv (reverse validation) or, for --method auto only, agreement (each candidate's agreement with the candidates' majority vote), nc_tca (nc between source-only and TCA only) or gated (nc_tca where TCA's subspace keeps at least 0.64 of the variance, else agreement)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Feature cache folder."),
     text_column: str = typer.Option(None, "--text-column", help="Text column of CSV/TSV data."),

@@ -30,7 +30,7 @@ def run_deep_job(job) -> dict:
         raise DataError(f"{job.target.source or 'target'}: no usable target samples")
     ys = np.asarray(job.source.y)[ks]
     select = getattr(job, "scorer", None) or "dev"
-    if select == "auto":  # the shallow 'auto' (nc, else agreement) has no deep counterpart: dev
+    if select == "auto":  # the shallow 'auto' (nc, else gated) has no deep counterpart: dev
         select = "dev"
     model, report = adapt_deep(Xs, ys, Xt, method=job.method, seed=job.seed, select=select)
     return {"model": model, "report": report, "Xt": Xt, "target_index": kt,
