@@ -422,6 +422,10 @@ def summarize(methods, peers, pairs):
             sel["premise"] = {"holds": int(sum(s["premise"]["holds"] for s in sels)),
                               "pairs": len(sels),
                               "min_ami_low": float(min(lo)), "min_ami_high": float(max(lo))}
+        if all("tca_variance_share" in s for s in sels):
+            sh = [s["tca_variance_share"] for s in sels]
+            sel["gate"] = {"low": float(min(sh)), "high": float(max(sh)),
+                           "passes": int(sum(v >= TCA_VARIANCE_THRESHOLD for v in sh))}
         accs = {m: float(np.mean([s["target_acc"][m] for s in sels])) for m in SELECT_FROM}
         best = max(accs, key=accs.get)
         sel["oracle_single_method"] = {"method": best, "acc": accs[best]}
@@ -502,9 +506,13 @@ def write(stem, args, methods, peers, pairs, total):
         lines.append("| nc, keep source-only unless the pick wins >= 90% of target bootstraps "
                      f"| no | {fmt(sel['nc_checked'])} | {sel['nc_checked_below_source_only']} |")
         if "auto" in sel:
+            fallback = (f"{FALLBACK_SCORER}, keeping source-only unless it scores higher"
+                        if FALLBACK_SCORER != GATED_FALLBACK else
+                        "the variance gate (nc between source-only and TCA, checked the same "
+                        f"way, where TCA's subspace keeps >= {TCA_VARIANCE_THRESHOLD} of the "
+                        "variance; else agreement, keeping source-only unless it scores higher)")
             lines.append("| **auto**: the row above where nc's cluster premise holds, else "
-                         f"{FALLBACK_SCORER}, keeping source-only unless it scores higher "
-                         f"(`--method auto`'s default) | no | {fmt(sel['auto'])} | "
+                         f"{fallback} (`--method auto`'s default) | no | {fmt(sel['auto'])} | "
                          f"{sel['auto_below_source_only']} |")
         lines.append(f"| oracle per pair | yes | {fmt(sel['oracle'])} | 0 |")
         o = sel["oracle_single_method"]
@@ -515,6 +523,12 @@ def write(stem, args, methods, peers, pairs, total):
                       f"labels and with source-only's target predictions, both >= 0.05) holds "
                       f"on {pr['holds']} of {pr['pairs']} pairs; the smaller AMI per pair ranges "
                       f"{pr['min_ami_low']:.3f}-{pr['min_ami_high']:.3f}."]
+            if "gate" in sel:
+                g = sel["gate"]
+                lines[-1] += (f" TCA's variance share (the gate where the premise fails, "
+                              f">= {TCA_VARIANCE_THRESHOLD}: nc between source-only and TCA) "
+                              f"ranges {g['low']:.3f}-{g['high']:.3f}, at or above the "
+                              f"threshold on {g['passes']} of {pr['pairs']} pairs.")
     if sel.get("hp"):
         lines += ["", "One method's setting chosen per pair, label-free (each scorer) or by the "
                   "oracle (target labels); each fixed setting's mean for reference:", "",
