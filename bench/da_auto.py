@@ -296,7 +296,8 @@ def _add_nc_tca(data, pairs, cache):
 ALL_SETS = {"office_lite0": (None, "office"), "office_googlenet": (None, "heldout"),
             "amazon_minilm": (None, "amazon"), "sst2_amazon_minilm": ("sst2", "heldout"),
             "text_tfidf_lsa": (None, "tfidf"), "amazon_titles_minilm": (None, "checks"),
-            "text_char_lsa": (None, "checks"), "titles_char_lsa": (None, "checks")}
+            "text_char_lsa": (None, "checks"), "titles_char_lsa": (None, "checks"),
+            "amazon_first_minilm": (None, "checks2"), "first_tfidf_lsa": (None, "checks2")}
 
 
 def run_all(seed=0):

@@ -107,7 +107,7 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
     why = "" if scorer != "auto" else (
         ": its cluster premise holds" if used == "nc" else
         f": nc's cluster premise fails, AMI source {premise['source_ami']:.3f} / target "
-        f"{premise['target_ami']:.3f} < {premise['threshold']}")
+        f"{premise['target_ami']:.3f}, the smaller < {premise['threshold']}")
     gate = report.get("tca_variance_share")
     if gate is not None:
         share = "no tca candidate" if gate["value"] is None else (
