@@ -41,9 +41,9 @@ from transferkit.adapt.api import (  # noqa: E402
     GATED_FALLBACK,
     _candidates,
     _estimator,
+    gated_choice,
 )
 from transferkit.adapt.premise import (  # noqa: E402
-    TCA_VARIANCE_THRESHOLD,
     cluster_premise,
     subspace_variance_share,
 )
@@ -92,7 +92,7 @@ def pick(rule, scores, premise, nc_pick, nc_tca_pick=None, share=None):
     if used == GATED:
         if share is None:
             return None
-        used = "nc_tca" if share >= TCA_VARIANCE_THRESHOLD else "agreement"
+        used = gated_choice(share)
     if used == "nc":
         return nc_pick
     if used == "nc_tca":

@@ -56,7 +56,12 @@ from transferkit.adapt import (  # noqa: E402
     pack,
     score_candidates,
 )
-from transferkit.adapt.api import FALLBACK_SCORER, GATED_FALLBACK, TCA_FALLBACK  # noqa: E402
+from transferkit.adapt.api import (  # noqa: E402
+    FALLBACK_SCORER,
+    GATED_FALLBACK,
+    TCA_FALLBACK,
+    gated_choice,
+)
 from transferkit.adapt.feature import SelectiveMEDA  # noqa: E402
 from transferkit.adapt.premise import (  # noqa: E402
     TCA_VARIANCE_THRESHOLD,
@@ -237,8 +242,7 @@ def auto_pick(sel):
         if "tca_variance_share" not in sel:
             raise SystemExit("a selection record from before the variance gate: re-run it "
                              "with --select-only")
-        used = TCA_FALLBACK if sel["tca_variance_share"] >= TCA_VARIANCE_THRESHOLD \
-            else "agreement"
+        used = gated_choice(sel["tca_variance_share"])
     pick = (sel["nc_checked"]["pick"] if used == "nc" else
             sel[TCA_FALLBACK]["pick"] if used == TCA_FALLBACK else sel[used]["safe_pick"])
     return {"pick": pick, "acc": sel["target_acc"][pick], "scorer": used}

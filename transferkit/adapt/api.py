@@ -43,6 +43,14 @@ TCA_FALLBACK = "nc_tca"
 GATED_FALLBACK = "gated"
 
 
+def gated_choice(share):
+    """The scorer the variance gate hands over to: :data:`TCA_FALLBACK` where TCA's variance
+    share (``None``: no TCA candidate) reaches
+    :data:`~transferkit.adapt.premise.TCA_VARIANCE_THRESHOLD`, else ``'agreement'``."""
+    return TCA_FALLBACK if share is not None and share >= TCA_VARIANCE_THRESHOLD \
+        else "agreement"
+
+
 def _estimator(seed, C=1.0):
     from sklearn.linear_model import LogisticRegression
 
@@ -88,8 +96,7 @@ def _select(cands, X, y, sd, scorer, seed, margin, confidence, report):
     if used == GATED_FALLBACK:  # nc_tca if TCA's subspace can keep enough variance, else agreement
         n_comp = cands["tca"].adapter.n_components if "tca" in cands else None
         share = None if n_comp is None else subspace_variance_share(X, n_comp)
-        used = TCA_FALLBACK if share is not None and share >= TCA_VARIANCE_THRESHOLD \
-            else "agreement"
+        used = gated_choice(share)
         report["tca_variance_share"] = {"value": None if share is None else round(share, 4),
                                         "threshold": TCA_VARIANCE_THRESHOLD, "then": used}
     if used == TCA_FALLBACK:  # nc, asked only "TCA or source-only"
