@@ -69,14 +69,13 @@ RULES = {"nc": ("nc", "nc"), "dev": ("dev", "dev"), "dev_input": ("dev_input", "
          "nc, else dev": ("nc", "dev"), "nc, else dev_input": ("nc", "dev_input"),
          "nc, else snd": ("nc", "snd"), "nc, else agreement": ("nc", "agreement"),
          "nc, else nc(none|tca)": ("nc", "nc_tca"),
-         "nc, else gated nc(none|tca)": ("nc", "gated")}
+         "nc, else gated nc(none|tca)": ("nc", GATED_FALLBACK)}
+#: GATED_FALLBACK ('gated'): 'nc_tca' where TCA's subspace can keep at least
+#: TCA_VARIANCE_THRESHOLD of the pooled variance, else 'agreement' (adapt.api.gated_choice;
+#: docs/adapt.md, "The variance-gated fallback")
 #: 'nc_tca': NC between source-only and TCA only, with NC's bootstrap check (docs/adapt.md,
 #: "NC between source-only and TCA"; found on the three text sets, then checked on two more)
 TCA_PAIR = ("none", "tca")
-#: 'gated': 'nc_tca' where TCA's subspace can keep at least TCA_VARIANCE_THRESHOLD of the
-#: pooled variance (:func:`transferkit.adapt.premise.subspace_variance_share`), else
-#: 'agreement' (docs/adapt.md, "The variance-gated fallback")
-GATED = GATED_FALLBACK
 #: the product's default (`--method auto`): the rule with NC where the premise holds and the
 #: product's fallback where it fails
 AUTO = next(r for r, (ok, fail) in RULES.items() if (ok, fail) == ("nc", FALLBACK_SCORER))
@@ -89,7 +88,7 @@ def pick(rule, scores, premise, nc_pick, nc_tca_pick=None, share=None):
     scores are missing (a file written before that scorer existed)."""
     ok, fail = RULES[rule]
     used = ok if premise["holds"] else fail
-    if used == GATED:
+    if used == GATED_FALLBACK:
         if share is None:
             return None
         used = gated_choice(share)

@@ -108,12 +108,18 @@ def _sst2_sample(per_class=1000, seed=0):
 
 def build_tfidf(out, dims=256, seed=0):
     """``text_tfidf_lsa``: TF-IDF + LSA features of the Amazon domains and the SST-2 sample."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from transferkit.data import load_amazon_reviews
 
-    vec = TfidfVectorizer(sublinear_tf=True, min_df=3, max_features=20000)
-    return _lsa_set(out, "text_tfidf_lsa", vec, load_amazon_reviews, dims, seed, "words")
+    return _lsa_set(out, "text_tfidf_lsa", _word_tfidf(), load_amazon_reviews, dims, seed,
+                    "words")
+
+
+def _word_tfidf():
+    """The word TF-IDF of the LSA text sets: sublinear, words seen in at least 3 texts, at
+    most 20,000."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(sublinear_tf=True, min_df=3, max_features=20000)
 
 
 def _lsa_set(out, name, vectorizer, load, dims, seed, unit, sst2=None):
@@ -190,22 +196,27 @@ def _save_domains(folder, arrays):
         os.replace(tmp, folder / f"{d}.npz")
 
 
-def build_titles(out, progress=True, seed=0):
-    """``amazon_titles_minilm``: review titles through minilm_l6, plus the SST-2 sample."""
+def _minilm_set(out, name, load, sst2, progress=True):
+    """The four Amazon domains (each read by ``load``) and ``sst2`` through minilm_l6, saved
+    as ``<name>/<domain>.npz``."""
     from transferkit.features import extract_features
 
     root, doms = SETS["amazon_minilm"][1], SETS["amazon_minilm"][2]
     arrays = {}
-    for d in doms:
-        f = extract_features(load_amazon_titles(root / d), "minilm_l6", progress=progress)
+    for d, ds in [*((d, load(root / d)) for d in doms), ("sst2", sst2)]:
+        f = extract_features(ds, "minilm_l6", progress=progress)
         arrays[d] = (f.X, f.y)
-    f = extract_features(_sst2_sample(seed=seed), "minilm_l6", progress=progress)
-    arrays["sst2"] = (f.X, f.y)
-    folder = Path(out) / "amazon_titles_minilm"
+    folder = Path(out) / name
     _save_domains(folder, arrays)
-    print(f"amazon_titles_minilm: {folder} "
+    print(f"{name}: {folder} "
           f"({', '.join(f'{d} {len(a[1])}' for d, a in arrays.items())})", flush=True)
     return folder
+
+
+def build_titles(out, progress=True, seed=0):
+    """``amazon_titles_minilm``: review titles through minilm_l6, plus the SST-2 sample."""
+    return _minilm_set(out, "amazon_titles_minilm", load_amazon_titles, _sst2_sample(seed=seed),
+                       progress)
 
 
 def build_chars(out, dims=256, seed=0, titles=False):
@@ -255,25 +266,10 @@ def build_first(out, progress=True, seed=0):
     """The second round of check sets: ``amazon_first_minilm``, the first sentence of each
     Amazon review through minilm_l6 with the SST-2 test split as a fifth domain, and
     ``first_tfidf_lsa``, the same texts as word TF-IDF + LSA 256 (as ``text_tfidf_lsa``)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from transferkit.features import extract_features
-
-    root, doms = SETS["amazon_minilm"][1], SETS["amazon_minilm"][2]
     sst2 = sst2_test()
-    arrays = {}
-    for d in doms:
-        f = extract_features(load_amazon_first(root / d), "minilm_l6", progress=progress)
-        arrays[d] = (f.X, f.y)
-    f = extract_features(sst2, "minilm_l6", progress=progress)
-    arrays["sst2"] = (f.X, f.y)
-    folder = Path(out) / "amazon_first_minilm"
-    _save_domains(folder, arrays)
-    print(f"amazon_first_minilm: {folder} "
-          f"({', '.join(f'{d} {len(a[1])}' for d, a in arrays.items())})", flush=True)
-    vec = TfidfVectorizer(sublinear_tf=True, min_df=3, max_features=20000)
-    return _lsa_set(out, "first_tfidf_lsa", vec, load_amazon_first, 256, seed, "words",
-                    sst2=sst2)
+    _minilm_set(out, "amazon_first_minilm", load_amazon_first, sst2, progress)
+    return _lsa_set(out, "first_tfidf_lsa", _word_tfidf(), load_amazon_first, 256, seed,
+                    "words", sst2=sst2)
 
 
 def main(argv=None):
